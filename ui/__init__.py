@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the pages; ``ui.codec`` itself is pure Python and numpy."""
