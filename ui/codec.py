@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pooling import TIE_POLICIES
+
 __all__ = [
     "DEFAULT_X",
     "MAX_GRID_SIDE",
@@ -57,7 +59,6 @@ MAX_PASTE_CHARS = 2 * MAX_PARAM_CHARS
 #: Longest window-pair text; "64x64" needs 5, the slack allows spaces and zeros.
 MAX_PAIR_CHARS = 16
 
-TIE_POLICIES = ("first", "last", "split", "all", "none")
 
 #: Query keys the codec owns; every other key is passed through in ``ViewState.extra``.
 VIEW_KEYS = ("x", "dy", "k", "s", "p", "d", "ceil", "tie")

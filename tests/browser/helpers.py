@@ -1,0 +1,68 @@
+"""What the browser tests do to the app: wait for runs, read figure data, edit table cells."""
+
+from __future__ import annotations
+
+import time
+
+CHART = '[data-testid="stPlotlyChart"]'
+
+
+def wait_for_app(page, timeout: float = 30) -> None:
+    """Wait until the app is connected, has drawn its charts, and no script run is in progress."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout * 1000)
+    page.wait_for_selector(CHART + " .js-plotly-plot", timeout=timeout * 1000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
+
+
+def figure_data(page, key: str) -> list:
+    """The Plotly traces of the chart drawn with ``key=`` (Streamlit marks its container ``st-key-<key>``)."""
+    return page.evaluate(
+        "(key) => document.querySelector(`.st-key-${key} .js-plotly-plot`).data.map("
+        "t => ({type: t.type, name: t.name, z: t.z, text: t.text}))",
+        key,
+    )
+
+
+def heatmap_z(page, key: str) -> list:
+    """The heatmap's z values of the chart ``key``, as nested lists (Plotly may hold a typed array)."""
+    z = next(t["z"] for t in figure_data(page, key) if t["type"] == "heatmap")
+    return z["_inputArray"] if isinstance(z, dict) else z
+
+
+def wait_until(predicate, timeout: float = 20, interval: float = 0.05):
+    """Poll ``predicate`` until it returns a truthy value; return it, or raise TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except Exception:  # the page may be mid-rerender
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError("condition not met in time")
+
+
+def edit_cell(page, editor_index: int, row: int, col: int, text: str, *, n_cols: int) -> None:
+    """Type ``text`` into cell (row, col) of the editor_index-th data editor, like a user.
+
+    Clicks a cell of the first data row, walks left onto the index column and then
+    right and down with the arrow keys (robust to column widths), types the value
+    and presses Enter.
+    """
+    grid = page.locator('[data-testid="stDataFrame"]').nth(editor_index)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # Rows are 35 px and the header is one row: click the last cell of the first data row.
+    grid.click(position={"x": box["width"] - 10, "y": 35 + 17})
+    page.wait_for_timeout(150)  # the grid takes focus asynchronously
+    for _ in range(n_cols + 1):
+        page.keyboard.press("ArrowLeft")
+    for _ in range(col + 1):
+        page.keyboard.press("ArrowRight")
+    for _ in range(row):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(100)
+    page.keyboard.type(text)
+    page.wait_for_timeout(100)
+    page.keyboard.press("Enter")

@@ -1,0 +1,149 @@
+"""Pieces of the explorer that other pages reuse: the two grid panels, the four figures,
+the selected window, and the share box."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import pooling
+from figures import make_grid_figure, selected_cell
+from ui import grids, state, text
+from ui.model import Pooled
+
+SELECTION = "sel"
+
+
+def input_panel() -> None:
+    """Editors for x: size, fill actions, the cell editor and the paste box."""
+    x = state.view().x
+    grids.size_inputs("x", x, fill=0.0)
+    grids.fill_buttons("x", x)
+    edited, problems = grids.cell_editor("x", x, label="x")
+    if problems:
+        for problem in problems[:5]:
+            st.error(problem, icon="⚠️")
+        st.caption("The figures keep showing the last grid that was valid.")
+    elif not np.array_equal(edited, x, equal_nan=True):
+        state.update(x=edited)
+    with st.expander("Paste a whole grid"):
+        grids.paste_box("x")
+
+
+def _random_dy(shape) -> None:
+    grids.set_grid("dy", np.random.default_rng().integers(-3, 4, size=shape).astype(float))
+    st.session_state["dy_mode"] = "custom"
+
+
+def _dy_mode_changed(shape) -> None:
+    if st.session_state["dy_mode"] == "ones":
+        state.update(dy=None)
+    else:
+        grids.set_grid("dy", np.ones(shape))
+
+
+def gradient_panel(out_shape: tuple[int, int]) -> None:
+    """dL/dy: all ones, or a custom grid that follows y's shape."""
+    view = state.view()
+    st.session_state["dy_mode"] = "ones" if view.dy is None else "custom"
+    st.radio("dL/dy", ["ones", "custom"], key="dy_mode", horizontal=True, on_change=_dy_mode_changed,
+             args=(out_shape,), format_func={"ones": "all ones", "custom": "custom grid"}.get,
+             help="The gradient of the loss with respect to each output y[i, j], arriving from the layers above.")
+    st.button("Random integers −3…3", key="dy_random", on_click=_random_dy, args=(out_shape,))
+    if view.dy is None:
+        st.caption(f"Every output sends back 1: L = sum of y. (y is {out_shape[0]}×{out_shape[1]}.)")
+        return
+    dy = view.dy if view.dy.shape == out_shape else state.resized(view.dy, out_shape, 1.0)
+    if dy is not view.dy:
+        state.update(dy=dy)
+    edited, problems = grids.cell_editor("dy", dy, label="dL/dy")
+    if problems:
+        for problem in problems[:5]:
+            st.error(problem, icon="⚠️")
+    elif not np.array_equal(edited, dy, equal_nan=True):
+        state.update(dy=edited)
+
+
+def selection(p: Pooled) -> tuple[int, int]:
+    """The selected output cell, from the link (``sel=i,j``), clamped to y's shape."""
+    H_out, W_out = p.y.shape
+    try:
+        i, j = (int(v) for v in (state.get_extra(SELECTION) or "0,0").split(","))
+    except ValueError:
+        i, j = 0, 0
+    cell = (min(max(i, 0), H_out - 1), min(max(j, 0), W_out - 1))
+    state.set_extra(sel=f"{cell[0]},{cell[1]}")
+    return cell
+
+
+def _on_y_click() -> None:
+    cell = selected_cell(st.session_state.get("y_chart"))
+    if cell is not None:
+        state.set_extra(sel=f"{cell[0]},{cell[1]}")
+        st.session_state["sel_box"] = cell
+
+
+def _on_select_box() -> None:
+    i, j = st.session_state["sel_box"]
+    state.set_extra(sel=f"{i},{j}")
+
+
+def selection_box(p: Pooled, cell: tuple[int, int]) -> None:
+    """A select box over output cells, for keyboards (clicking y does the same)."""
+    H_out, W_out = p.y.shape
+    options = [(i, j) for i in range(H_out) for j in range(W_out)]
+    st.session_state["sel_box"] = cell
+    st.selectbox("Selected output cell", options, key="sel_box", on_change=_on_select_box,
+                 format_func=lambda c: f"y[{c[0]}, {c[1]}] = {text.format_value(p.y[c])}")
+
+
+def figures_grid(p: Pooled, cell: tuple[int, int], *, font_scale: float = 1.0) -> dict:
+    """The four figures, x and y (forward) above dL/dx and dL/dy (backward); returns them by name."""
+    geom = p.geometry
+    H_out, W_out = p.y.shape
+    i, j = cell
+    window = geom.window_cells(i, j)
+    receivers = np.array([divmod(int(v), geom.in_shape[1]) for v in
+                          geom.window_index()[i, j][pooling.window_weights(p.res, p.tie_policy)[i, j] != 0]],
+                         dtype=int).reshape(-1, 2)
+    all_windows = [geom.window_cells(a, b) for a in range(H_out) for b in range(W_out)]
+    figs = {
+        "x": make_grid_figure(p.x, name="x", title="x: input, winners marked ★",
+                              winner_mask=p.win_counts > 0, win_counts=p.win_counts, window_cells=all_windows,
+                              highlight_cells=window, padding=geom.padding, font_scale=font_scale),
+        "y": make_grid_figure(p.y, name="y", title="y = maxpool(x) · click a cell",
+                              highlight_cells=np.array([cell]), selectable=True, font_scale=font_scale),
+        "dx": make_grid_figure(p.dx, name="dL/dx", kind="gradient", title="dL/dx: gradient reaching x",
+                               winner_mask=p.win_counts > 0, highlight_cells=receivers if len(receivers) else None,
+                               padding=geom.padding, extra_hover=text.contribution_hover(p), font_scale=font_scale),
+        "dy": make_grid_figure(p.dy, name="dL/dy", kind="gradient", title="dL/dy: upstream gradient",
+                               highlight_cells=np.array([cell]), font_scale=font_scale),
+    }
+    forward = st.columns(2)
+    with forward[0]:
+        st.plotly_chart(figs["x"], key="x_chart", config={"displayModeBar": False})
+    with forward[1]:
+        st.plotly_chart(figs["y"], key="y_chart", on_select=_on_y_click, selection_mode="points",
+                        config={"displayModeBar": False})
+    backward = st.columns(2)
+    with backward[0]:
+        st.plotly_chart(figs["dx"], key="dx_chart", config={"displayModeBar": False})
+    with backward[1]:
+        st.plotly_chart(figs["dy"], key="dy_chart", config={"displayModeBar": False})
+    return figs
+
+
+def window_panel(p: Pooled, cell: tuple[int, int]) -> None:
+    """The selected window's math with its numbers, and a sentence about it."""
+    i, j = cell
+    st.markdown(text.window_story(p, i, j))
+    if p.res.indices[i, j] >= 0:
+        for line in text.window_math(p, i, j):
+            st.latex(line)
+        st.caption("Boxed values receive gradient; every other cell of the window receives 0.")
+
+
+def share_box() -> None:
+    """The link that reproduces this view, with a copy button."""
+    st.markdown("**Share this view** — the link holds the grids and every setting:")
+    st.code(state.share_link(), language=None, wrap_lines=True)

@@ -1,0 +1,150 @@
+"""Grid editors for x and dL/dy: a cell editor, size controls, fill actions and a paste box.
+
+``st.data_editor`` keeps a user's edits as a delta against the data it was first
+given, and a keyed editor keeps that delta when new data of the same shape
+arrives. So each editor is keyed by a revision number: a change from outside
+(a fill, a paste, a resize, a lesson) bumps the revision and starts a fresh
+editor, while the user's own edits keep the revision and its base data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ui import state
+from ui.codec import DEFAULT_X, MAX_GRID_SIDE, GridError, format_number, parse_number, parse_pasted_grid
+
+
+def _base_key(name: str) -> str:
+    return f"_{name}_editor_base"
+
+
+def _revision_key(name: str) -> str:
+    return f"_{name}_editor_revision"
+
+
+def set_grid(name: str, grid: np.ndarray) -> None:
+    """Replace grid ``name`` ("x" or "dy") from outside the editor: new base, new revision."""
+    grid = np.asarray(grid, dtype=np.float64)
+    st.session_state[_base_key(name)] = grid.copy()
+    st.session_state[_revision_key(name)] = st.session_state.get(_revision_key(name), 0) + 1
+    st.session_state.pop(f"_{name}_editor_errors", None)
+    state.update(**{name: grid})
+
+
+def _ensure_base(name: str, grid: np.ndarray) -> np.ndarray:
+    base = st.session_state.get(_base_key(name))
+    if base is None or base.shape != grid.shape:
+        st.session_state[_base_key(name)] = np.array(grid, dtype=np.float64)
+        st.session_state[_revision_key(name)] = st.session_state.get(_revision_key(name), 0) + 1
+    return st.session_state[_base_key(name)]
+
+
+def cell_editor(name: str, grid: np.ndarray, *, label: str) -> tuple[np.ndarray | None, list[str]]:
+    """An editable table of ``grid``; returns the edited grid, or None and messages if a cell is bad.
+
+    Cells are text so that ``nan``, ``inf`` and ``-inf`` can be typed, and a typo
+    gets a message naming the cell instead of being silently dropped.
+    """
+    base = _ensure_base(name, grid)
+    columns = [str(j) for j in range(base.shape[1])]
+    frame = pd.DataFrame([[format_number(v) for v in row] for row in base], columns=columns)
+    edited = st.data_editor(
+        frame,
+        key=f"{name}_editor_{st.session_state[_revision_key(name)]}",
+        num_rows="fixed",
+        hide_index=False,
+        column_config={c: st.column_config.TextColumn(c, width=44 if base.shape[1] > 8 else 60) for c in columns},
+        width="content",
+        height="auto" if base.shape[0] <= 16 else 420,
+    )
+    values = np.empty(base.shape)
+    problems = []
+    for r in range(base.shape[0]):
+        for c in range(base.shape[1]):
+            text = edited.iat[r, c]
+            text = "" if text is None else str(text)
+            try:
+                values[r, c] = parse_number(text)
+            except ValueError as err:
+                shown = text if len(text) <= 20 else text[:17] + "…"
+                problems.append(f"{label}[{r}, {c}]: “{shown}” is not a number ({_reason(err)}).")
+    if problems:
+        return None, problems
+    return values, []
+
+
+def _reason(err: Exception) -> str:
+    text = str(err)
+    return "it is empty; type a number" if "empty" in text else "use digits, nan, inf or -inf"
+
+
+def _resize(name: str, fill: float) -> None:
+    grid = getattr(state.view(), name)
+    shape = (int(st.session_state[f"{name}_rows"]), int(st.session_state[f"{name}_cols"]))
+    set_grid(name, state.resized(grid, shape, fill))
+
+
+def size_inputs(name: str, grid: np.ndarray, fill: float = 0.0) -> None:
+    """Number inputs for the grid's rows and columns (1 to MAX_GRID_SIDE)."""
+    st.session_state[f"{name}_rows"] = grid.shape[0]
+    st.session_state[f"{name}_cols"] = grid.shape[1]
+    left, right = st.columns(2)
+    left.number_input("rows", 1, MAX_GRID_SIDE, step=1, key=f"{name}_rows", on_change=_resize, args=(name, fill))
+    right.number_input("columns", 1, MAX_GRID_SIDE, step=1, key=f"{name}_cols", on_change=_resize,
+                       args=(name, fill))
+
+
+FILLS = {
+    "integers": "Random integers 0–9",
+    "reals": "Random reals",
+    "equal": "All equal",
+    "seed": "The 4×4 example",
+}
+
+
+def filled(kind: str, shape: tuple[int, int], rng: np.random.Generator | None = None) -> np.ndarray:
+    """A new grid for a fill action: random integers (ties likely), random reals, all equal, or the example."""
+    rng = rng or np.random.default_rng()
+    if kind == "integers":
+        return rng.integers(0, 10, size=shape).astype(np.float64)
+    if kind == "reals":
+        return np.round(rng.uniform(-5, 5, size=shape), 2)
+    if kind == "equal":
+        return np.ones(shape)
+    return DEFAULT_X.copy()
+
+
+def fill_buttons(name: str, grid: np.ndarray) -> None:
+    """One button per fill action."""
+    columns = st.columns(len(FILLS))
+    for col, (kind, label) in zip(columns, FILLS.items()):
+        col.button(label, key=f"{name}_fill_{kind}", on_click=lambda k=kind: set_grid(name, filled(k, grid.shape)),
+                   width="stretch")
+
+
+def _apply_paste(name: str) -> None:
+    text = st.session_state.get(f"{name}_paste", "")
+    try:
+        grid = parse_pasted_grid(text, name=name)
+    except GridError as err:
+        st.session_state[f"_{name}_paste_error"] = str(err)
+        return
+    st.session_state.pop(f"_{name}_paste_error", None)
+    set_grid(name, grid)
+
+
+def paste_box(name: str) -> None:
+    """A text box for pasting a whole grid; a bad paste gets a message and changes nothing."""
+    st.text_area(
+        "Paste rows of numbers (separated by commas, spaces or tabs; nan, inf, -inf allowed)",
+        key=f"{name}_paste",
+        height=100,
+        placeholder="1 1 2 4\n5 6 7 8\n3 2 1 0\n1 2 3 4",
+    )
+    st.button("Use pasted grid", key=f"{name}_paste_apply", on_click=_apply_paste, args=(name,))
+    error = st.session_state.get(f"_{name}_paste_error")
+    if error:
+        st.error(error, icon="⚠️")

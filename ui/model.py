@@ -1,0 +1,118 @@
+"""Wiring between a view and the core: run the pooling and collect what the pages show.
+
+No maths lives here: every number comes from ``pooling``; this module only
+decides which settings to use (the last valid ones when the current ones do
+not fit) and gathers the results into one object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import streamlit as st
+
+import pooling
+from ui import state
+from ui.codec import ViewState
+
+LAST_GOOD = "_last_good_window"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Pooling settings as the core takes them."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    ceil_mode: bool
+
+    def kwargs(self) -> dict:
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, ceil_mode=self.ceil_mode)
+
+    def describe(self) -> str:
+        def pair(p):
+            return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
+
+        return (f"kernel {pair(self.kernel)}, stride {pair(self.stride)}, padding {pair(self.padding)}, "
+                f"dilation {pair(self.dilation)}{', ceil mode' if self.ceil_mode else ''}")
+
+
+def window_of(view: ViewState) -> Window:
+    return Window(view.kernel, view.stride or view.kernel, view.padding, view.dilation, view.ceil_mode)
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Everything the explorer draws for one view.
+
+    ``window`` is what was computed; ``problem`` says why it differs from the
+    view's own settings (they did not fit), or is None.
+    """
+
+    x: np.ndarray
+    dy: np.ndarray
+    tie_policy: str
+    window: Window
+    res: pooling.MaxPoolResult
+    dx: np.ndarray
+    win_counts: np.ndarray
+    ties: list
+    contributions: dict
+    problem: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def geometry(self) -> pooling.PoolGeometry:
+        return self.res.geometry
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.res.out
+
+
+def pool_view(view: ViewState) -> Pooled | str:
+    """Pool the view's x with its settings; fall back to the last settings that fit, or return a message."""
+    window = window_of(view)
+    problem = None
+    try:
+        res = pooling.max_pool2d(view.x, window.kernel, **window.kwargs())
+        st.session_state[LAST_GOOD] = window
+    except ValueError as err:
+        problem = str(err)
+        fallback = st.session_state.get(LAST_GOOD)
+        try:
+            if fallback is None:
+                raise ValueError(problem) from None
+            res = pooling.max_pool2d(view.x, fallback.kernel, **fallback.kwargs())
+            window = fallback
+        except ValueError:
+            return problem
+    notices = []
+    out_shape = res.out.shape
+    if view.dy is None:
+        dy = np.ones(out_shape)
+    elif view.dy.shape != out_shape:
+        dy = state.resized(view.dy, out_shape, 1.0)
+        notices.append(
+            f"dL/dy had shape {view.dy.shape[0]}×{view.dy.shape[1]}, but y is {out_shape[0]}×{out_shape[1]}: "
+            "kept the values that fit and filled the rest with 1."
+        )
+    else:
+        dy = view.dy
+    policy = view.tie_policy
+    return Pooled(
+        x=view.x,
+        dy=dy,
+        tie_policy=policy,
+        window=window,
+        res=res,
+        dx=pooling.max_pool2d_backward(dy, res, policy),
+        win_counts=pooling.win_counts(res, policy),
+        ties=pooling.tie_report(res),
+        contributions=pooling.contributions(dy, res, policy),
+        problem=problem,
+        notices=notices,
+    )

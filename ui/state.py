@@ -1,0 +1,89 @@
+"""The session's view (grids and settings), loaded from the URL once and written back every run.
+
+The URL is the source of truth across reloads and server restarts: a session
+starts by decoding it, and every run ends by writing the current view into it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+
+from ui.codec import ViewState, decode_view, encode_view
+
+VIEW = "view"
+URL_ERRORS = "url_errors"
+
+
+def view() -> ViewState:
+    """The current view; on a session's first run it is decoded from the URL."""
+    if VIEW not in st.session_state:
+        params = {key: st.query_params.get_all(key) for key in st.query_params}
+        state, errors = decode_view(params)
+        st.session_state[VIEW] = state
+        st.session_state[URL_ERRORS] = errors
+    return st.session_state[VIEW]
+
+
+def update(**changes) -> ViewState:
+    """Replace fields of the view (``x=``, ``kernel=``, ...) and return the new view."""
+    st.session_state[VIEW] = dataclasses.replace(view(), **changes)
+    return st.session_state[VIEW]
+
+
+def get_extra(key: str, default: str | None = None) -> str | None:
+    """A page-owned link parameter such as ``sel`` or ``step``."""
+    return view().extra.get(key, default)
+
+
+def set_extra(**values: str | None) -> None:
+    """Set (or, with None, remove) page-owned link parameters."""
+    extra = dict(view().extra)
+    for key, value in values.items():
+        if value is None:
+            extra.pop(key, None)
+        else:
+            extra[key] = value
+    update(extra=extra)
+
+
+def url_errors() -> dict[str, str]:
+    """Problems found in the link this session was opened with, by parameter."""
+    view()
+    return st.session_state.get(URL_ERRORS, {})
+
+
+def link_params() -> dict[str, str]:
+    """The query parameters that reproduce the current view."""
+    return encode_view(view())
+
+
+def sync_url() -> None:
+    """Write the current view into the browser's URL (only when it changed)."""
+    params = link_params()
+    current = {key: st.query_params.get(key) for key in st.query_params}
+    if current != params:
+        st.query_params.from_dict(params)
+
+
+def share_link() -> str:
+    """The full link to this page and view, for the copy box."""
+    base = st.context.url or ""
+    return f"{base}?{urlencode(link_params(), safe=',;')}"
+
+
+def seed_widget(key: str, value) -> None:
+    """Give a widget its value from the view if it has none yet (first run, or after its page was away)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def resized(grid: np.ndarray, shape: tuple[int, int], fill: float) -> np.ndarray:
+    """``grid`` cut or extended to ``shape``, keeping the overlap and filling new cells with ``fill``."""
+    out = np.full(shape, fill, dtype=np.float64)
+    h, w = min(shape[0], grid.shape[0]), min(shape[1], grid.shape[1])
+    out[:h, :w] = grid[:h, :w]
+    return out
