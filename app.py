@@ -1,15 +1,34 @@
 """Entry point (``streamlit run app.py``): page config, the shared sidebar controls, and navigation."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import controls, state
 
 st.set_page_config(page_title="Max pooling backprop explainer", page_icon="▦", layout="wide")
 
-pages = [
-    st.Page("pages/explorer.py", title="Explorer", icon="🔍", default=True),
+# (section, file, title, icon). A page is listed once its file exists.
+PAGES = [
+    ("Explore", "pages/explorer.py", "Explorer", ":material/grid_on:"),
+    ("Explore", "pages/step_through.py", "Step through", ":material/play_circle:"),
+    ("Teach", "pages/lessons.py", "Lessons", ":material/school:"),
+    ("Teach", "pages/quiz.py", "Predict, then reveal", ":material/quiz:"),
+    ("Edges", "pages/tie_lab.py", "Tie lab", ":material/balance:"),
+    ("Edges", "pages/matrix.py", "Matrix view", ":material/table:"),
+    ("Edges", "pages/network.py", "Inside a network", ":material/hub:"),
+    ("Edges", "pages/max_vs_avg.py", "Max vs average", ":material/compare_arrows:"),
+    ("Edges", "pages/images.py", "Real images", ":material/image:"),
+    ("Edges", "pages/code.py", "Reproduce in code", ":material/code:"),
 ]
-page = st.navigation(pages)
+
+HERE = Path(__file__).parent
+sections: dict[str, list] = {}
+for section, path, title, icon in PAGES:
+    if (HERE / path).exists():
+        page = st.Page(path, title=title, icon=icon, default=path == "pages/explorer.py")
+        sections.setdefault(section, []).append(page)
+page = st.navigation(sections)
 controls.sidebar_controls()
 page.run()
 state.sync_url()
