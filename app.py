@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import controls, state
+from ui import presentation, shell
 
 st.set_page_config(page_title="Max pooling backprop explainer", page_icon="▦", layout="wide")
 
@@ -29,6 +29,5 @@ for section, path, title, icon in PAGES:
         page = st.Page(path, title=title, icon=icon, default=path == "pages/explorer.py")
         sections.setdefault(section, []).append(page)
 page = st.navigation(sections)
-controls.sidebar_controls()
-page.run()
-state.sync_url()
+presentation.inject_css()
+shell.frame(page.run)

@@ -287,6 +287,8 @@ def make_grid_figure(
         xgap=1 if cell_px >= 6 else 0,
         ygap=1 if cell_px >= 6 else 0,
         colorbar=dict(thickness=10, outlinewidth=0, tickfont=dict(size=11 * font_scale), len=0.9),
+        # Printed numbers already say what each colour means; the bar earns its width only without them.
+        showscale=not annotated,
     )
     traces: list[Any] = [heatmap]
     shapes: list[dict] = []

@@ -15,30 +15,32 @@ st.caption(
 for param, message in state.url_errors().items():
     st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
 
-inputs, outputs = st.columns([2, 3], gap="large")
-with inputs:
-    st.subheader("Input x")
-    explorer.input_panel()
+with st.expander("Edit x and dL/dy", expanded=True, key="editors"):
+    x_column, dy_column = st.columns(2, gap="large")
+    with x_column:
+        st.subheader("Input x")
+        explorer.input_panel()
 
 pooled = pool_view(state.view())
 if isinstance(pooled, str):
-    with outputs:
-        st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
+    st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
     st.stop()
 
-with inputs:
+with dy_column:
     st.subheader("Upstream gradient dL/dy")
     explorer.gradient_panel(pooled.y.shape)
-    pooled = pool_view(state.view())
+pooled = pool_view(state.view())
 
-with outputs:
-    if pooled.problem:
-        st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
-    notice = text.tie_notice(pooled)
-    if notice:
-        st.info(notice, icon="⚖️")
-    cell = explorer.selection(pooled)
-    explorer.figures_grid(pooled, cell)
+if pooled.problem:
+    st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
+notice = text.tie_notice(pooled)
+if notice:
+    st.info(notice, icon="⚖️")
+cell = explorer.selection(pooled)
+explorer.figures_grid(pooled, cell)
+math_column, share_column = st.columns([3, 2], gap="large")
+with math_column:
     explorer.selection_box(pooled, cell)
     explorer.window_panel(pooled, cell)
+with share_column:
     explorer.share_box()

@@ -107,17 +107,21 @@ def figures_grid(p: Pooled, cell: tuple[int, int], *, font_scale: float = 1.0) -
                           geom.window_index()[i, j][pooling.window_weights(p.res, p.tie_policy)[i, j] != 0]],
                          dtype=int).reshape(-1, 2)
     all_windows = [geom.window_cells(a, b) for a in range(H_out) for b in range(W_out)]
+    # Two figures share a row, so big grids get a fixed, roughly square height.
+    big = max(geom.in_shape) + 2 * max(geom.padding) > 10
+    size = dict(height=int(480 * font_scale)) if big else {}
     figs = {
         "x": make_grid_figure(p.x, name="x", title="x: input, winners marked ★",
                               winner_mask=p.win_counts > 0, win_counts=p.win_counts, window_cells=all_windows,
-                              highlight_cells=window, padding=geom.padding, font_scale=font_scale),
+                              highlight_cells=window, padding=geom.padding, font_scale=font_scale, **size),
         "y": make_grid_figure(p.y, name="y", title="y = maxpool(x) · click a cell",
-                              highlight_cells=np.array([cell]), selectable=True, font_scale=font_scale),
+                              highlight_cells=np.array([cell]), selectable=True, font_scale=font_scale, **size),
         "dx": make_grid_figure(p.dx, name="dL/dx", kind="gradient", title="dL/dx: gradient reaching x",
                                winner_mask=p.win_counts > 0, highlight_cells=receivers if len(receivers) else None,
-                               padding=geom.padding, extra_hover=text.contribution_hover(p), font_scale=font_scale),
+                               padding=geom.padding, extra_hover=text.contribution_hover(p), font_scale=font_scale,
+                               **size),
         "dy": make_grid_figure(p.dy, name="dL/dy", kind="gradient", title="dL/dy: upstream gradient",
-                               highlight_cells=np.array([cell]), font_scale=font_scale),
+                               highlight_cells=np.array([cell]), font_scale=font_scale, **size),
     }
     forward = st.columns(2)
     with forward[0]:

@@ -98,10 +98,10 @@ def size_inputs(name: str, grid: np.ndarray, fill: float = 0.0) -> None:
 
 
 FILLS = {
-    "integers": "Random integers 0–9",
-    "reals": "Random reals",
-    "equal": "All equal",
-    "seed": "The 4×4 example",
+    "integers": ("Integers 0–9", "Random whole numbers from 0 to 9: ties are likely."),
+    "reals": ("Reals", "Random real numbers between −5 and 5: ties are unlikely."),
+    "equal": ("All equal", "Every cell 1: every window ties."),
+    "seed": ("4×4 example", "The classic 4×4 example with 2×2 windows."),
 }
 
 
@@ -119,10 +119,10 @@ def filled(kind: str, shape: tuple[int, int], rng: np.random.Generator | None = 
 
 def fill_buttons(name: str, grid: np.ndarray) -> None:
     """One button per fill action."""
-    columns = st.columns(len(FILLS))
-    for col, (kind, label) in zip(columns, FILLS.items()):
-        col.button(label, key=f"{name}_fill_{kind}", on_click=lambda k=kind: set_grid(name, filled(k, grid.shape)),
-                   width="stretch")
+    columns = st.columns(2) + st.columns(2)
+    for col, (kind, (label, help_text)) in zip(columns, FILLS.items()):
+        col.button(label, key=f"{name}_fill_{kind}", help=help_text, width="stretch",
+                   on_click=lambda k=kind: set_grid(name, filled(k, grid.shape)))
 
 
 def _apply_paste(name: str) -> None:

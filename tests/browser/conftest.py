@@ -116,6 +116,6 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(60_000)
     yield pg
     context.close()

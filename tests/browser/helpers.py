@@ -7,7 +7,7 @@ import time
 CHART = '[data-testid="stPlotlyChart"]'
 
 
-def wait_for_app(page, timeout: float = 30) -> None:
+def wait_for_app(page, timeout: float = 60) -> None:
     """Wait until the app is connected, has drawn its charts, and no script run is in progress."""
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout * 1000)
     page.wait_for_selector(CHART + " .js-plotly-plot", timeout=timeout * 1000)
@@ -29,7 +29,7 @@ def heatmap_z(page, key: str) -> list:
     return z["_inputArray"] if isinstance(z, dict) else z
 
 
-def wait_until(predicate, timeout: float = 20, interval: float = 0.05):
+def wait_until(predicate, timeout: float = 45, interval: float = 0.05):
     """Poll ``predicate`` until it returns a truthy value; return it, or raise TimeoutError."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -66,3 +66,12 @@ def edit_cell(page, editor_index: int, row: int, col: int, text: str, *, n_cols:
     page.keyboard.type(text)
     page.wait_for_timeout(100)
     page.keyboard.press("Enter")
+
+
+def full_screenshot(page, path, height: int = 2600) -> None:
+    """Screenshot the whole page: Streamlit scrolls inside its own container, so grow the viewport first."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": height})
+    page.wait_for_timeout(500)  # let charts re-layout to the new size
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)

@@ -1,0 +1,74 @@
+"""The explorer in headless Chromium: open a shared link, edit a cell, change a control, see dL/dx change."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+
+import pooling
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import edit_cell, full_screenshot, heatmap_z, wait_for_app, wait_until
+
+pytestmark = __import__("pytest").mark.browser
+
+
+def expected_dx(x, policy, **kw):
+    res = pooling.max_pool2d(np.array(x, float), 2, **kw)
+    return pooling.max_pool2d_backward(np.ones(res.out.shape), res, policy).tolist()
+
+
+def test_shared_link_edit_and_control_update_the_gradient(page, app_url):
+    """A student opens a teacher's link, breaks a tie by editing a cell, then switches the tie rule."""
+    x = [[1, 3, 0, 0], [3, 2, 0, 0], [4, 4, 1, 2], [4, 4, 2, 1]]
+    page.goto(f"{app_url}/?x=1,3,0,0;3,2,0,0;4,4,1,2;4,4,2,1&k=2")
+    wait_for_app(page)
+    assert heatmap_z(page, "dx_chart") == expected_dx(x, "first")
+
+    # Edit x[1, 0] from 3 to 9: the top-left window's winner moves from (0, 1) to (1, 0).
+    edit_cell(page, 0, 1, 0, "9", n_cols=4)
+    x[1][0] = 9
+    wait_until(lambda: heatmap_z(page, "dx_chart") == expected_dx(x, "first"))
+    # The link follows the edit (the URL is written at the end of the same run).
+    wait_until(lambda: parse_qs(urlparse(page.url).query).get("x") == ["1,3,0,0;9,2,0,0;4,4,1,2;4,4,2,1"])
+
+    # Switch the tie rule to split: the four-way tie at the bottom left now shares its gradient.
+    page.get_by_text("split: an equal share").click()
+    wait_until(lambda: heatmap_z(page, "dx_chart") == expected_dx(x, "split"))
+    assert expected_dx(x, "split")[2][0] == 0.25
+    wait_until(lambda: parse_qs(urlparse(page.url).query).get("tie") == ["split"])
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    full_screenshot(page, SCREENSHOTS / "explorer.png", height=1900)
+
+
+def test_the_link_reopens_the_same_view_in_a_fresh_browser(browser, app_url):
+    """Copying the URL into a new browser context shows exactly the same figures."""
+    first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    first.goto(f"{app_url}/?x=5,1,1;1,5,1;1,1,5&k=2&s=1&tie=last&dy=1,2;3,4")
+    wait_for_app(first)
+    dx = heatmap_z(first, "dx_chart")
+    link = first.url
+    second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    second.goto(link)
+    wait_for_app(second)
+    assert heatmap_z(second, "dx_chart") == dx
+    res = pooling.max_pool2d(np.array([[5, 1, 1], [1, 5, 1], [1, 1, 5]], float), 2, stride=1)
+    assert dx == pooling.max_pool2d_backward(np.array([[1, 2], [3, 4]], float), res, "last").tolist()
+    first.context.close()
+    second.context.close()
+
+
+def test_big_grid_with_ties_renders(page, app_url):
+    """A 16x16 grid of small integers (many ties) and a 40x40 one both draw; screenshots for the README."""
+    rng = np.random.default_rng(3)
+    for size, name in ((16, "explorer_16x16.png"), (40, "explorer_40x40.png")):
+        x = rng.integers(0, 4, size=(size, size))
+        query = "x=" + ";".join(",".join(str(v) for v in row) for row in x) + "&k=3&s=2&p=1"
+        page.goto(f"{app_url}/?{query}")
+        wait_for_app(page)
+        res = pooling.max_pool2d(x, 3, stride=2, padding=1)
+        dx = pooling.max_pool2d_backward(np.ones(res.out.shape), res).tolist()
+        # With padding 1 the figure also draws one ghost row and column on each side.
+        wait_until(lambda dx=dx: [row[1:-1] for row in heatmap_z(page, "dx_chart")[1:-1]] == dx)
+        full_screenshot(page, SCREENSHOTS / name)
