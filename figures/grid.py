@@ -467,6 +467,10 @@ def selected_cell(selection_event: Any) -> tuple[int, int] | None:
     points = _get(_get(selection_event, "selection"), "points")
     for point in reversed(list(points or [])):
         data = _get(point, "customdata")
+        if isinstance(data, Mapping):
+            # Streamlit hands a typed-array row back as {"0": row, "1": col}.
+            data = [data[k] for k in sorted(data, key=lambda k: int(k))] if all(
+                str(k).isdigit() for k in data) else None
         if data is None or isinstance(data, (str, bytes)):
             continue
         try:

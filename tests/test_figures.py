@@ -315,3 +315,10 @@ def test_figures_import_neither_streamlit_nor_pooling():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1]
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_selected_cell_reads_streamlit_typed_array_customdata():
+    # What Streamlit 1.67 actually hands back for a click on cell (1, 2) (seen in the browser).
+    event = {"selection": {"points": [{"curve_number": 1, "point_index": 5, "x": 2, "y": 1,
+                                       "customdata": {"0": 1, "1": 2}}], "point_indices": [5]}}
+    assert selected_cell(event) == (1, 2)

@@ -75,3 +75,27 @@ def full_screenshot(page, path, height: int = 2600) -> None:
     page.wait_for_timeout(500)  # let charts re-layout to the new size
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
+
+
+def query(page) -> dict[str, str]:
+    """The browser's current query parameters (Streamlit rewrites the URL with the History API,
+    which Playwright's ``page.url`` does not always follow)."""
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(page.evaluate("document.location.search").lstrip("?")))
+
+
+def click_cell(page, chart_key: str, row: int, col: int) -> None:
+    """Click the centre of cell (row, col) of a selectable grid figure, as a user would."""
+    page.locator(f".st-key-{chart_key} .js-plotly-plot").scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
+    point = page.evaluate(
+        """([key, row, col]) => {
+            const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const area = gd.querySelector(".nsewdrag").getBoundingClientRect();
+            return {x: area.left + xa.l2p(col), y: area.top + ya.l2p(row)};
+        }""",
+        [chart_key, row, col],
+    )
+    page.mouse.click(point["x"], point["y"])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
-
 import numpy as np
 
 import pooling
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import edit_cell, full_screenshot, heatmap_z, wait_for_app, wait_until
+from tests.browser.helpers import click_cell, edit_cell, full_screenshot, heatmap_z, query, wait_for_app, wait_until
 
 pytestmark = __import__("pytest").mark.browser
 
@@ -30,16 +28,36 @@ def test_shared_link_edit_and_control_update_the_gradient(page, app_url):
     x[1][0] = 9
     wait_until(lambda: heatmap_z(page, "dx_chart") == expected_dx(x, "first"))
     # The link follows the edit (the URL is written at the end of the same run).
-    wait_until(lambda: parse_qs(urlparse(page.url).query).get("x") == ["1,3,0,0;9,2,0,0;4,4,1,2;4,4,2,1"])
+    wait_until(lambda: query(page).get("x") == "1,3,0,0;9,2,0,0;4,4,1,2;4,4,2,1")
 
     # Switch the tie rule to split: the four-way tie at the bottom left now shares its gradient.
     page.get_by_text("split: an equal share").click()
     wait_until(lambda: heatmap_z(page, "dx_chart") == expected_dx(x, "split"))
     assert expected_dx(x, "split")[2][0] == 0.25
-    wait_until(lambda: parse_qs(urlparse(page.url).query).get("tie") == ["split"])
+    wait_until(lambda: query(page).get("tie") == "split")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     full_screenshot(page, SCREENSHOTS / "explorer.png", height=1900)
+
+
+def test_clicking_y_selects_a_window_in_every_figure(page, app_url):
+    """Clicking y[1, 2] outlines window (1, 2) in x and its winner in dL/dx, and goes into the link."""
+    page.goto(f"{app_url}/?x=1,3,4,0;3,2,5,0;0,0,1,7;2,0,1,1&k=2&s=1")
+    wait_for_app(page)
+    click_cell(page, "y_chart", 1, 2)
+    wait_until(lambda: query(page).get("sel") == "1,2")
+
+    def highlight_box(key):
+        return page.evaluate(
+            "(key) => document.querySelector(`.st-key-${key} .js-plotly-plot`).layout.shapes"
+            ".filter(s => s.name === 'highlight-box').map(s => [s.x0, s.y0, s.x1, s.y1])[0]", key)
+
+    # Window (1, 2) with kernel 2, stride 1 covers rows 1-2, columns 2-3.
+    box = wait_until(lambda: highlight_box("x_chart") if highlight_box("x_chart")[0] == 1.5 else None)
+    assert sorted(box[::2]) == [1.5, 3.5] and sorted(box[1::2]) == [0.5, 2.5]
+    # Its winner is x[2, 3] = 7: the dL/dx outline sits on that one cell.
+    dx_box = highlight_box("dx_chart")
+    assert sorted(dx_box[::2]) == [2.5, 3.5] and sorted(dx_box[1::2]) == [1.5, 2.5]
 
 
 def test_the_link_reopens_the_same_view_in_a_fresh_browser(browser, app_url):
