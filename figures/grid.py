@@ -85,6 +85,10 @@ def _as_cells(cells: Any) -> np.ndarray:
 
 def _window_boxes(window_cells: Sequence[Any]) -> np.ndarray:
     """Bounding boxes of windows, shape (n_windows, 4): row_min, row_max, col_min, col_max."""
+    if isinstance(window_cells, np.ndarray) and window_cells.ndim == 3:
+        # All windows at once, (n_windows, n, 2): no per-window Python work.
+        lo, hi = window_cells.min(axis=1), window_cells.max(axis=1)
+        return np.column_stack([lo[:, 0], hi[:, 0], lo[:, 1], hi[:, 1]])
     windows = [_as_cells(w) for w in window_cells]
     windows = [w for w in windows if len(w)]
     if not windows:
@@ -152,7 +156,7 @@ def make_grid_figure(
     title: str | None = None,
     winner_mask: np.ndarray | None = None,
     win_counts: np.ndarray | None = None,
-    window_cells: list[np.ndarray] | None = None,
+    window_cells: list[np.ndarray] | np.ndarray | None = None,
     highlight_cells: np.ndarray | None = None,
     padding: tuple[int, int] = (0, 0),
     extra_hover: np.ndarray | None = None,
@@ -180,7 +184,7 @@ def make_grid_figure(
         Cells marked with a star and a black outline. Defaults to ``win_counts > 0``.
     win_counts : ndarray of int, shape (H, W), optional
         Windows won by each cell: "×k" next to the star when k > 1, and in hover.
-    window_cells : list of ndarray, each shape (n, 2), optional
+    window_cells : list of ndarray, each shape (n, 2), or one ndarray (n_windows, n, 2), optional
         (row, col) cells of every window, padding cells included. Each window's
         bounding box is drawn faintly; all boxes form one line trace.
     highlight_cells : ndarray of int, shape (n, 2), optional
@@ -218,7 +222,7 @@ def make_grid_figure(
     if pad_h < 0 or pad_w < 0:
         raise ValueError(f"padding must be >= 0, got {padding}")
 
-    boxes = _window_boxes(window_cells) if window_cells else np.zeros((0, 4), np.int64)
+    boxes = _window_boxes(window_cells) if window_cells is not None and len(window_cells) else np.zeros((0, 4), np.int64)
     highlight = _as_cells(highlight_cells) if highlight_cells is not None else _as_cells([])
 
     # Drawn extent in cell indices: grid, padding, and anything a window reaches.
@@ -360,8 +364,26 @@ def make_grid_figure(
             )
         )
         width = min(max(cell_px / 12, 1.0), 3.0)
-        outline = dict(line=dict(color=WINNER_COLOR, width=width), layer="above", name="winner")
-        shapes += [_cell_rect(int(r), int(c), _WINNER_INSET, **outline) for r, c in zip(rows, cols)]
+        if annotated:
+            outline = dict(line=dict(color=WINNER_COLOR, width=width), layer="above", name="winner")
+            shapes += [_cell_rect(int(r), int(c), _WINNER_INSET, **outline) for r, c in zip(rows, cols)]
+        else:
+            # Big grids can have thousands of winners: one trace of open squares draws their
+            # outlines at a fraction of the cost of one layout shape each.
+            traces.append(
+                go.Scatter(
+                    name="winner-outlines",
+                    x=cols,
+                    y=rows,
+                    mode="markers",
+                    marker=dict(symbol="square-open", size=max(cell_px * (1 - 2 * _WINNER_INSET), 3),
+                                color=WINNER_COLOR, line=dict(width=width)),
+                    selected=dict(marker=dict(opacity=1)),
+                    unselected=dict(marker=dict(opacity=1)),
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
 
     if len(highlight):
         width = min(max(cell_px / 14, 1.0), 2.5)

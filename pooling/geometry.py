@@ -92,6 +92,15 @@ class PoolGeometry:
         ok = row_ok[:, None, :, None] & col_ok[None, :, None, :]
         return np.where(ok, flat, -1)
 
+    def all_window_cells(self) -> np.ndarray:
+        """(H_out*W_out, kH*kW, 2) int: the (row, col) of every position of every window, padding included."""
+        rows, cols = self.window_rows(), self.window_cols()
+        H_out, W_out = self.out_shape
+        kH, kW = self.kernel
+        r = np.broadcast_to(rows[:, None, :, None], (H_out, W_out, kH, kW))
+        c = np.broadcast_to(cols[None, :, None, :], (H_out, W_out, kH, kW))
+        return np.stack([r, c], axis=-1).reshape(H_out * W_out, kH * kW, 2)
+
     def window_cells(self, i: int, j: int) -> np.ndarray:
         """(kH*kW, 2) int: the (row, col) of each position of window (i, j), padding included."""
         rows = self.window_rows()[i]

@@ -106,7 +106,9 @@ def figures_grid(p: Pooled, cell: tuple[int, int], *, font_scale: float = 1.0) -
     receivers = np.array([divmod(int(v), geom.in_shape[1]) for v in
                           geom.window_index()[i, j][pooling.window_weights(p.res, p.tie_policy)[i, j] != 0]],
                          dtype=int).reshape(-1, 2)
-    all_windows = [geom.window_cells(a, b) for a in range(H_out) for b in range(W_out)]
+    # Faint outlines of every window help while they can be told apart; past a few hundred
+    # they only add noise (and weight), so big grids show just the selected window.
+    all_windows = geom.all_window_cells() if H_out * W_out <= 400 else None
     # Two figures share a row, so big grids get a fixed, roughly square height.
     big = max(geom.in_shape) + 2 * max(geom.padding) > 10
     size = dict(height=int(480 * font_scale)) if big else {}
