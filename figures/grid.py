@@ -222,7 +222,8 @@ def make_grid_figure(
     if pad_h < 0 or pad_w < 0:
         raise ValueError(f"padding must be >= 0, got {padding}")
 
-    boxes = _window_boxes(window_cells) if window_cells is not None and len(window_cells) else np.zeros((0, 4), np.int64)
+    has_windows = window_cells is not None and len(window_cells) > 0
+    boxes = _window_boxes(window_cells) if has_windows else np.zeros((0, 4), np.int64)
     highlight = _as_cells(highlight_cells) if highlight_cells is not None else _as_cells([])
 
     # Drawn extent in cell indices: grid, padding, and anything a window reaches.
