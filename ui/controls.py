@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 import pooling
-from ui import state
+from ui import presentation, state
 from ui.codec import MAX_PADDING, MAX_WINDOW_PARAM
 
 TIE_LABELS = {
@@ -71,6 +71,7 @@ def sidebar_controls() -> None:
     """Draw the window and tie controls in the sidebar and write their values into the view."""
     _seed_from_view()
     with st.sidebar:
+        presentation.toggle()
         st.header("Pooling window")
         kernel = _pair_inputs("Kernel size", "kernel", "How many rows and columns each window spans.")
         same = st.checkbox("Stride = kernel size (PyTorch's default)", key="stride_same")
@@ -78,19 +79,21 @@ def sidebar_controls() -> None:
         if not same:
             stride = _pair_inputs("Stride", "stride", "How far the window moves between outputs. "
                                   "A stride smaller than the window makes windows overlap.")
-        padding = _pair_inputs("Padding", "padding", "Rows and columns of −∞ added on each side. "
-                               "PyTorch allows at most half the kernel size.")
-        dilation = _pair_inputs("Dilation", "dilation", "Spacing between the positions a window "
-                                "reads; 1 means no gaps.")
-        ceil_mode = st.checkbox("Ceil mode", key="ceil", help="Round the output size up, keeping a "
-                                "last partial window, but never one that starts in the padding.")
+        with presentation.secondary("Padding, dilation, ceil mode"):
+            padding = _pair_inputs("Padding", "padding", "Rows and columns of −∞ added on each side. "
+                                   "PyTorch allows at most half the kernel size.")
+            dilation = _pair_inputs("Dilation", "dilation", "Spacing between the positions a window "
+                                    "reads; 1 means no gaps.")
+            ceil_mode = st.checkbox("Ceil mode", key="ceil", help="Round the output size up, keeping a "
+                                    "last partial window, but never one that starts in the padding.")
         problem = window_problem(state.view().x.shape, kernel, stride, padding, dilation, ceil_mode)
         if problem:
             st.error(problem, icon="⚠️")
         st.header("Tie rule")
         tie = st.radio("Who gets the gradient when a window's maximum is tied?", pooling.TIE_POLICIES,
                        format_func=lambda p: TIE_LABELS[p], key="tie")
-        st.caption(TIE_HELP[tie])
+        if not presentation.is_on():
+            st.caption(TIE_HELP[tie])
     state.update(kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                  ceil_mode=ceil_mode, tie_policy=tie)
 

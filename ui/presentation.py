@@ -1,0 +1,71 @@
+"""Presentation mode: larger text and figures for a projector, secondary controls folded away.
+
+The switch is a sidebar toggle (key ``present``) and lives in the link as ``present=1``,
+so a teacher can open a prepared link straight into it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import streamlit as st
+
+from ui import state
+
+PRESENT = "present"
+"""Widget key of the toggle, and the link parameter (``present=1``)."""
+
+FONT_SCALE = 1.6
+"""How much figure fonts grow in presentation mode (pages pass it as ``font_scale=``)."""
+
+# A constant: nothing a user typed ever reaches this string. Streamlit sizes its text in rem,
+# so raising the root size enlarges text, widgets and KaTeX together; the sidebar is zoomed
+# back to about its usual size so that the controls still fit beside the content.
+PRESENTATION_CSS = """
+<style>
+html { font-size: 23px; }
+[data-testid="stSidebarContent"] { zoom: 0.75; }
+[data-testid="stMain"] .katex { font-size: 1.35em; }
+[data-testid="stMainBlockContainer"] { padding-top: 2rem; }
+</style>
+"""
+
+
+def is_on() -> bool:
+    """Whether presentation mode is on: the toggle's value, or the link's before the toggle exists."""
+    if PRESENT in st.session_state:
+        return bool(st.session_state[PRESENT])
+    return state.get_extra(PRESENT) == "1"
+
+
+def font_scale() -> float:
+    """The ``font_scale`` pages pass to figure builders: `FONT_SCALE` when presenting, else 1."""
+    return FONT_SCALE if is_on() else 1.0
+
+
+def toggle() -> bool:
+    """Draw the toggle (in the current container) and keep the link's ``present`` in step with it."""
+    state.seed_widget(PRESENT, state.get_extra(PRESENT) == "1")
+    on = st.toggle(
+        "Presentation mode",
+        key=PRESENT,
+        help="Larger text and figures for a projector; secondary controls fold away. The link keeps it.",
+    )
+    state.set_extra(**{PRESENT: "1" if on else None})
+    return on
+
+
+def secondary(label: str):
+    """A container for secondary controls: a folded expander when presenting, a plain container otherwise.
+
+    Widgets inside an expander are still drawn, so their values survive while folded.
+    """
+    if is_on():
+        return st.expander(label, expanded=False)
+    return contextlib.nullcontext()
+
+
+def inject_css() -> None:
+    """Enlarge the page's text when presentation mode is on (call once per run, from ``app.py``)."""
+    if is_on():
+        st.html(PRESENTATION_CSS)
