@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import presentation, shell
 
+shell.leave_pages_folder_mode()
 st.set_page_config(page_title="Max pooling backprop explainer", page_icon="▦", layout="wide")
 
 # (section, file, title, icon). A page is listed once its file exists.

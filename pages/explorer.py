@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from ui import explorer, state, text
+from ui import explorer, shell, state, text
 from ui.model import pool_view
+
+shell.leave_pages_folder_mode()
 
 st.title("Max pooling, forward and backward")
 st.caption(

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from ui import lessons
+from ui import lessons, shell
+
+shell.leave_pages_folder_mode()
 
 st.title("Lessons")
 st.caption(

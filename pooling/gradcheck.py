@@ -87,7 +87,8 @@ def _window_outputs(xs: np.ndarray, res: MaxPoolResult) -> np.ndarray:
 def _loss_change(new_out: np.ndarray, old_out: np.ndarray, dout: np.ndarray) -> np.ndarray:
     # Per-window differences first: a window whose max is +-inf and unchanged
     # then contributes 0 instead of inf - inf = NaN.
-    diff = np.where(new_out == old_out, 0.0, new_out - old_out)
+    with np.errstate(invalid="ignore"):
+        diff = np.where(new_out == old_out, 0.0, new_out - old_out)
     return (diff * dout).sum(axis=(-2, -1))
 
 
@@ -119,8 +120,9 @@ def finite_differences(dout, res: MaxPoolResult, step: float | None = None) -> F
     flat = x.reshape(-1)
     # The steps actually taken: x + h rounds, and for large |x| or tiny h it can
     # round back to x (then the estimate is NaN rather than a silent 0).
-    up = (flat + h) - flat
-    down = flat - (flat - h)
+    with np.errstate(invalid="ignore"):  # inf + h - inf is NaN: no step there
+        up = (flat + h) - flat
+        down = flat - (flat - h)
     base_out = _window_outputs(x, res)
     plus = np.empty(n)
     minus = np.empty(n)

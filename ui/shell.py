@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
 from ui import controls, state
+
+
+def leave_pages_folder_mode() -> None:
+    """Make sure ``app.py``'s navigation runs, not Streamlit's legacy ``pages/`` folder mode.
+
+    Until some run calls ``st.navigation``, a fresh server treats the ``pages/``
+    folder the old way and runs a deep-linked page (``/lessons?...``) on its own,
+    without the sidebar controls or the URL sync. Every page and ``app.py`` call
+    this first: in that mode it switches the server over and reruns, so the same
+    link then runs through ``app.py``.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def frame(run_page: Callable[[], object]) -> None:

@@ -1,0 +1,74 @@
+"""Matrix view: max pooling as one matrix S, with y = S x forward and dL/dx = Sᵀ dL/dy backward."""
+
+import streamlit as st
+
+from ui import explorer, matrix, shell, state
+from ui.model import pool_view
+
+shell.leave_pages_folder_mode()
+
+st.title("Matrix view")
+st.caption(
+    "Once the winners are known, max pooling is a linear map: y = S x, where S has one row per output cell "
+    "and one column per input cell, with a 1 where a window's winner sits. The backward pass multiplies by "
+    "the transpose: dL/dx = Sᵀ dL/dy, so each column of S collects the gradient its input cell receives."
+)
+
+for param, message in state.url_errors().items():
+    st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+
+state.seed_widget("matrix_mode", "1d" if state.get_extra(matrix.MODE) == "1d" else "2d")
+mode = st.radio(
+    "Pool",
+    ["2d", "1d"],
+    key="matrix_mode",
+    horizontal=True,
+    format_func={"2d": "the grid x (2-D)", "1d": "a vector (1-D)"}.get,
+)
+state.set_extra(**{matrix.MODE: "1d" if mode == "1d" else None})
+
+if mode == "2d":
+    pooled = pool_view(state.view())
+    with st.expander("Edit x and dL/dy", key="matrix_editors"):
+        x_column, dy_column = st.columns(2, gap="large")
+        with x_column:
+            st.subheader("Input x")
+            explorer.input_panel()
+        if not isinstance(pooled, str):
+            with dy_column:
+                st.subheader("Upstream gradient dL/dy")
+                explorer.gradient_panel(pooled.y.shape)
+    pooled = pool_view(state.view())
+    if isinstance(pooled, str):
+        st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
+        st.stop()
+    if pooled.problem:
+        st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
+    case = matrix.grid_case(pooled)
+else:
+    case = matrix.vector_case()
+    if case is None:
+        st.stop()
+
+row = matrix.selected_row(case)
+matrix.matrix_figure(case, row)
+matrix.row_box(case, row)
+st.markdown("**Forward:** the selected row of S times x gives that output.")
+st.latex(matrix.row_equation(case, row))
+st.markdown("**Backward:** for each input cell of the selected window, its column of S times dL/dy.")
+lines, note = matrix.column_equations(case, row)
+for line in lines:
+    st.latex(line)
+if note:
+    st.caption(note)
+ok, sentence = matrix.forward_check(case)
+(st.success if ok else st.warning)(sentence, icon=":material/check_circle:" if ok else ":material/warning:")
+matrix.grid_figures(case, row)
+
+products = matrix.full_products(case, row)
+if products:
+    st.subheader("The whole product, with numbers")
+    for line in products:
+        st.latex(line)
+else:
+    st.caption(f"S is {case.n_out}×{case.n_in}: too big to print in full; the figure and the equations above show it.")

@@ -1,0 +1,71 @@
+"""Tie lab: what each tie rule sends back when a window's maximum is shared, and which rules are right."""
+
+import streamlit as st
+
+from ui import explorer, shell, state, tie_lab
+from ui.model import pool_view
+
+shell.leave_pages_folder_mode()
+
+st.title("Tie lab")
+st.caption(
+    "When two or more cells share a window's maximum, max has a kink and no single derivative. "
+    "Here the five tie rules run on the same x and dL/dy: which are subgradients, how much gradient each sends, "
+    "and what finite differences measure at the kink."
+)
+
+for param, message in state.url_errors().items():
+    st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+
+pooled = pool_view(state.view())
+tie_lab.preset_buttons(pooled if not isinstance(pooled, str) else None, state.view().x.shape)
+with st.expander("Edit x and dL/dy", key="tie_lab_editors"):
+    x_column, dy_column = st.columns(2, gap="large")
+    with x_column:
+        st.subheader("Input x")
+        explorer.input_panel()
+    if not isinstance(pooled, str):
+        with dy_column:
+            st.subheader("Upstream gradient dL/dy")
+            explorer.gradient_panel(pooled.y.shape)
+pooled = pool_view(state.view())
+if isinstance(pooled, str):
+    st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
+    st.stop()
+if pooled.problem:
+    st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
+for notice in pooled.notices:
+    st.caption(notice)
+
+# Sections are laid out first and filled below: the step control sits with the finite differences,
+# but everything else depends on it, so it runs first.
+overview, rules, windows, differences, probe, libraries = (st.container() for _ in range(6))
+with differences:
+    st.header("What finite differences measure")
+    step = tie_lab.step_control(pooled)
+lab = tie_lab.analyse(pooled, step)
+cell = tie_lab.probe_cell(pooled, lab)
+
+with overview:
+    tie_lab.ties_summary(pooled, lab)
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        tie_lab.x_figure(pooled, lab, cell)
+    with right:
+        tie_lab.mass_chart(lab)
+with rules:
+    st.header("Five tie rules side by side")
+    tie_lab.policy_figures(pooled, lab, cell)
+    tie_lab.summary_table(lab)
+with windows:
+    st.subheader("Each window's gradient mass against its dL/dy")
+    tie_lab.window_mass_table(pooled, lab)
+with differences:
+    tie_lab.step_caption(lab)
+    tie_lab.difference_figures(pooled, lab, cell)
+with probe:
+    st.header("Probe one cell: the kink")
+    tie_lab.probe_panel(pooled, lab, cell)
+with libraries:
+    st.header("What the libraries do")
+    tie_lab.frameworks_note()
