@@ -240,8 +240,8 @@ def make_grid_figure(
     annotated = n_h <= MAX_ANNOTATED_SIDE and n_w <= MAX_ANNOTATED_SIDE
     margin = dict(l=int(52 * font_scale), r=8, t=int(36 * font_scale) + 8, b=int(44 * font_scale))
     if height is None:
-        height = n_rows * _CELL_PX + margin["t"] + margin["b"]
-        height = int(min(max(height, _MIN_HEIGHT), _MAX_HEIGHT))
+        height = n_rows * _CELL_PX * font_scale + margin["t"] + margin["b"]
+        height = int(min(max(height, _MIN_HEIGHT * font_scale), _MAX_HEIGHT * font_scale))
     plot_px = max(height - margin["t"] - margin["b"], 50)
     cell_px = min(plot_px / n_rows, _ASSUMED_WIDTH_PX / n_cols)
 
@@ -435,14 +435,14 @@ def make_grid_figure(
         shapes=shapes,
         xaxis=dict(
             axis,
-            title=dict(text="column"),
+            title=dict(text="column", font=dict(size=13 * font_scale)),
             tickvals=_ticks(col_lo, col_hi),
             range=[col_lo - 0.5, col_hi + 0.5],
             autorange=False,
         ),
         yaxis=dict(
             axis,
-            title=dict(text="row"),
+            title=dict(text="row", font=dict(size=13 * font_scale)),
             tickvals=_ticks(row_lo, row_hi),
             # Reversed by giving the range top-down. autorange="reversed" would let the
             # scatter markers pad the range past the cells (and clamping it with

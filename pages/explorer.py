@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, shell, state, text
+from ui import explorer, presentation, shell, state, text
 from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
@@ -39,7 +39,7 @@ notice = text.tie_notice(pooled)
 if notice:
     st.info(notice, icon="⚖️")
 cell = explorer.selection(pooled)
-explorer.figures_grid(pooled, cell)
+explorer.figures_grid(pooled, cell, font_scale=presentation.font_scale())
 math_column, share_column = st.columns([3, 2], gap="large")
 with math_column:
     explorer.selection_box(pooled, cell)
