@@ -25,20 +25,28 @@ def _revision_key(name: str) -> str:
     return f"_{name}_editor_revision"
 
 
+def reset_editor(name: str, grid: np.ndarray) -> None:
+    """Start editor ``name`` afresh on ``grid`` (new base, new revision), dropping the user's pending edits."""
+    st.session_state[_base_key(name)] = np.array(grid, dtype=np.float64)
+    st.session_state[_revision_key(name)] = editor_revision(name) + 1
+
+
+def editor_revision(name: str) -> int:
+    """How many times editor ``name`` was started afresh (part of its widget key)."""
+    return st.session_state.get(_revision_key(name), 0)
+
+
 def set_grid(name: str, grid: np.ndarray) -> None:
-    """Replace grid ``name`` ("x" or "dy") from outside the editor: new base, new revision."""
+    """Replace grid ``name`` ("x" or "dy") of the view from outside the editor."""
     grid = np.asarray(grid, dtype=np.float64)
-    st.session_state[_base_key(name)] = grid.copy()
-    st.session_state[_revision_key(name)] = st.session_state.get(_revision_key(name), 0) + 1
-    st.session_state.pop(f"_{name}_editor_errors", None)
+    reset_editor(name, grid)
     state.update(**{name: grid})
 
 
 def _ensure_base(name: str, grid: np.ndarray) -> np.ndarray:
     base = st.session_state.get(_base_key(name))
     if base is None or base.shape != grid.shape:
-        st.session_state[_base_key(name)] = np.array(grid, dtype=np.float64)
-        st.session_state[_revision_key(name)] = st.session_state.get(_revision_key(name), 0) + 1
+        reset_editor(name, grid)
     return st.session_state[_base_key(name)]
 
 
@@ -53,7 +61,7 @@ def cell_editor(name: str, grid: np.ndarray, *, label: str) -> tuple[np.ndarray 
     frame = pd.DataFrame([[format_number(v) for v in row] for row in base], columns=columns)
     edited = st.data_editor(
         frame,
-        key=f"{name}_editor_{st.session_state[_revision_key(name)]}",
+        key=f"{name}_editor_{editor_revision(name)}",
         num_rows="fixed",
         hide_index=False,
         column_config={c: st.column_config.TextColumn(c, width=44 if base.shape[1] > 8 else 60) for c in columns},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 
 from ui import controls, state
@@ -17,9 +18,11 @@ def leave_pages_folder_mode() -> None:
     folder the old way and runs a deep-linked page (``/lessons?...``) on its own,
     without the sidebar controls or the URL sync. Every page and ``app.py`` call
     this first: in that mode it switches the server over and reruns, so the same
-    link then runs through ``app.py``.
+    link then runs through ``app.py``. Under AppTest, which resets that mode before
+    every run, it stays out of the way (a rerun there would drop a pending
+    ``st.switch_page``); tests/browser/test_deep_link.py covers the real server.
     """
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
         PagesManager.uses_pages_directory = False
         st.rerun()
 

@@ -1,0 +1,208 @@
+"""Figures for the step-through and the quiz, built on ``make_grid_figure``: a grid that fills
+in cell by cell, fixed colour limits that stay put while it does, and right/wrong badges."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from figures.grid import format_value, make_grid_figure
+
+PENDING_COLOR = "#f3f3f3"
+"""Fill of cells not computed yet: lighter than the padding and than the grey behind NaN."""
+
+RIGHT_COLOR = "#117733"  # Paul Tol's green and vermillion: apart for every colour vision,
+WRONG_COLOR = "#cc3311"  # and the badges carry a symbol (✓ / ✗) so colour is never alone.
+RIGHT_SYMBOL, WRONG_SYMBOL = "✓", "✗"
+
+_BADGE_OFFSET = 0.27  # badge centre from the cell centre (cells), down and right, when values are printed
+
+
+def paired_height(in_shape: tuple[int, int], padding: tuple[int, int] = (0, 0), font_scale: float = 1.0) -> int:
+    """Pixel height for the figures of one x of this shape: about 46 px a row (padding included), 300 to 640."""
+    rows = in_shape[0] + 2 * padding[0]
+    return int(min(max(rows * 46 + 100, 300), 640) * font_scale)
+
+
+def _grid_origin(fig: go.Figure) -> tuple[int, int]:
+    """(row, col) index in the drawn arrays of grid cell (0, 0); padding rows/cols come first."""
+    heat = fig.data[0]
+    return -int(heat.y[0]), -int(heat.x[0])
+
+
+def set_color_range(fig: go.Figure, values: np.ndarray, zmin: float, zmax: float) -> go.Figure:
+    """Fix the colour limits of a ``make_grid_figure`` figure (in place) and re-clip its grid.
+
+    A grid that changes from step to step keeps its colours only if the limits do not
+    follow the values shown at each step.
+    """
+    values = np.asarray(values, dtype=float)
+    heat = fig.data[0]
+    z = np.array(heat.z, dtype=float)
+    r0, c0 = _grid_origin(fig)
+    h, w = values.shape
+    z[r0 : r0 + h, c0 : c0 + w] = np.clip(values, zmin, zmax)
+    heat.update(z=z, zmin=zmin, zmax=zmax)
+    return fig
+
+
+def make_partial_grid_figure(
+    values: np.ndarray,
+    *,
+    name: str,
+    done: np.ndarray | None = None,
+    pending_hover: str = "not computed yet",
+    color_range: tuple[float, float] | None = None,
+    **grid_kwargs,
+) -> go.Figure:
+    """A grid of which only some cells are known yet: the others are blank and say so on hover.
+
+    Parameters
+    ----------
+    values : ndarray, shape (H, W)
+        The values; those of pending cells are never shown (not in z, text or hover).
+    name : str
+        As for ``make_grid_figure``.
+    done : ndarray of bool, shape (H, W), optional
+        Cells computed so far; None means all of them.
+    pending_hover : str
+        Hover text of a pending cell, after ``name[r, c]:``.
+    color_range : (float, float), optional
+        Fixed colour limits (for example the finished grid's), so colours do not shift
+        while the grid fills in.
+    **grid_kwargs
+        Passed to ``make_grid_figure`` (kind, title, highlight_cells, winner_mask, ...).
+
+    Returns
+    -------
+    go.Figure
+        ``make_grid_figure``'s traces, with a "pending" heatmap (one flat light colour,
+        no hover) right above the "grid" trace, covering pending cells. In the grid
+        trace pending cells have z = NaN, no text, and the pending hover.
+    """
+    values = np.asarray(values, dtype=float)
+    done = np.ones(values.shape, dtype=bool) if done is None else np.asarray(done, dtype=bool)
+    if done.shape != values.shape:
+        raise ValueError(f"done must have shape {values.shape}, got {done.shape}")
+    shown = np.where(done, values, np.nan)
+    fig = make_grid_figure(shown, name=name, **grid_kwargs)
+    if color_range is not None:
+        set_color_range(fig, shown, *color_range)
+    if done.all():
+        return fig
+
+    heat = fig.data[0]
+    r0, c0 = _grid_origin(fig)
+    rows, cols = np.nonzero(~done)
+    if heat.text is not None:
+        text = np.array(heat.text, dtype=object)
+        text[rows + r0, cols + c0] = ""
+        heat.text = text
+    if heat.hovertext is not None:
+        hover = np.array(heat.hovertext, dtype=object)
+        hover[rows + r0, cols + c0] = [f"{name}[{r}, {c}]: {pending_hover}" for r, c in zip(rows, cols)]
+        heat.hovertext = hover
+    cover = np.full(np.shape(heat.z), np.nan)
+    cover[rows + r0, cols + c0] = 1.0
+    pending = go.Heatmap(
+        name="pending",
+        x=heat.x,
+        y=heat.y,
+        z=cover,
+        zmin=0.0,
+        zmax=1.0,
+        colorscale=[[0.0, PENDING_COLOR], [1.0, PENDING_COLOR]],
+        showscale=False,
+        hoverinfo="skip",
+        xgap=heat.xgap,
+        ygap=heat.ygap,
+    )
+    return go.Figure(data=[heat, pending, *fig.data[1:]], layout=fig.layout, _validate=False)
+
+
+def make_verdict_figure(
+    values: np.ndarray,
+    correct: np.ndarray,
+    *,
+    name: str,
+    title: str,
+    hover_lines: np.ndarray | None = None,
+    color_limit: float | None = None,
+    **grid_kwargs,
+) -> go.Figure:
+    """A gradient grid with a ✓ or ✗ badge on every cell (right or wrong), for the quiz.
+
+    Parameters
+    ----------
+    values : ndarray, shape (H, W)
+        What the cells print: the student's answer or the right dL/dx.
+    correct : ndarray of bool, shape (H, W)
+        Which cells the student got right.
+    name, title : str
+        As for ``make_grid_figure``.
+    hover_lines : ndarray of str or object, shape (H, W), optional
+        Extra hover lines per cell (passed as ``extra_hover``); the verdict is added.
+    color_limit : float, optional
+        Symmetric colour limits ``±color_limit``, so two figures side by side compare.
+    **grid_kwargs
+        Passed to ``make_grid_figure`` (winner_mask, padding, font_scale, ...).
+
+    Returns
+    -------
+    go.Figure
+        ``make_grid_figure``'s traces plus a "verdicts" trace: a white badge per cell at
+        its bottom-right corner, clear of the winner star (its centre on big grids) holding ✓ or ✗, outlined and
+        written in `RIGHT_COLOR` or `WRONG_COLOR`; customdata holds (row, col, right).
+    """
+    values = np.asarray(values, dtype=float)
+    correct = np.asarray(correct, dtype=bool)
+    if correct.shape != values.shape:
+        raise ValueError(f"correct must have shape {values.shape}, got {correct.shape}")
+    verdict_words = np.where(correct, f"{RIGHT_SYMBOL} right", f"{WRONG_SYMBOL} wrong")
+    hover = np.empty(values.shape, dtype=object)
+    for (r, c), word in np.ndenumerate(verdict_words):
+        extra = [] if hover_lines is None else [str(hover_lines[r, c])]
+        hover[r, c] = [*extra, str(word)]
+    fig = make_grid_figure(values, name=name, kind="gradient", title=title, extra_hover=hover, **grid_kwargs)
+    if color_limit is not None and np.isfinite(color_limit) and color_limit > 0:
+        set_color_range(fig, values, -color_limit, color_limit)
+
+    annotated = fig.data[0].text is not None
+    rows, cols = np.nonzero(np.ones(values.shape, dtype=bool))
+    ok = correct[rows, cols]
+    offset = _BADGE_OFFSET if annotated else 0.0
+    height = fig.layout.height
+    n_rows = len(fig.data[0].y)
+    cell_px = max((height - 90) / max(n_rows, 1), 4)
+    size = float(min(max(cell_px * (0.36 if annotated else 0.7), 6), 20))
+    colors = np.where(ok, RIGHT_COLOR, WRONG_COLOR)
+    fig.add_trace(
+        go.Scatter(
+            name="verdicts",
+            x=cols + offset,
+            y=rows + offset,
+            customdata=np.column_stack([rows, cols, ok.astype(int)]),
+            mode="markers+text" if annotated else "markers",
+            text=np.where(ok, RIGHT_SYMBOL, WRONG_SYMBOL) if annotated else None,
+            textposition="middle center",
+            textfont=dict(size=size * 0.75, color=colors.tolist()),
+            marker=dict(
+                symbol="circle" if annotated else np.where(ok, "circle", "x").tolist(),
+                size=size,
+                color="white" if annotated else colors.tolist(),
+                line=dict(color=colors.tolist(), width=1.5),
+            ),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    return fig
+
+
+def verdict_hover(answer: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """(H, W) hover lines "you wrote a · right is b" for the verdict figures."""
+    answer, right = np.asarray(answer, dtype=float), np.asarray(right, dtype=float)
+    out = np.empty(answer.shape, dtype=object)
+    for (r, c), a in np.ndenumerate(answer):
+        out[r, c] = f"you wrote {format_value(a)} · right is {format_value(right[r, c])}"
+    return out

@@ -1,0 +1,38 @@
+"""Predict, then reveal: mark where the gradient lands in x and how much, then see it cell by cell."""
+
+import streamlit as st
+
+from ui import quiz, shell, state
+from ui.model import pool_view
+
+shell.leave_pages_folder_mode()
+
+st.title("Predict, then reveal")
+st.caption(
+    "dL/dx is hidden. Work out which cells of x receive gradient and how much: each window sends its "
+    "dL/dy[i, j] to its winner, and a cell that wins several windows adds up what they send. Mark cells by "
+    "clicking x or type amounts in the table, then press Reveal."
+)
+
+for param, message in state.url_errors().items():
+    st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+
+pooled = pool_view(state.view())
+if isinstance(pooled, str):
+    st.error(f"No question yet: {pooled}", icon="⚠️")
+    st.stop()
+if pooled.problem:
+    st.warning(f"Using the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
+
+quiz.start_question(pooled)
+quiz.action_buttons(pooled)
+x_column, dy_column, answer_column = quiz.question_columns(pooled)
+with answer_column:  # first, so that x shows what was just typed
+    answer = quiz.answer_editor(pooled)
+with x_column:
+    quiz.x_panel(pooled, answer)
+with dy_column:
+    quiz.dy_panel(pooled)
+if quiz.revealed():
+    quiz.reveal_panel(pooled, answer)
+quiz.share_note()

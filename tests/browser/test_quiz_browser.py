@@ -1,0 +1,110 @@
+"""The quiz in headless Chromium: mark cells by clicking x, type an amount, reveal, see the score and the ✓ / ✗."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pooling
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import click_cell, edit_cell, full_screenshot, heatmap_z, wait_for_app, wait_until
+
+pytestmark = pytest.mark.browser
+
+# Kernel 2, stride 2, a tie in every window (see tests/test_app_quiz.py).
+TIES = "1,3,2,2;3,0,1,0;4,4,5,1;0,4,1,5"
+TIES_X = np.array([[1, 3, 2, 2], [3, 0, 1, 0], [4, 4, 5, 1], [0, 4, 1, 5]], dtype=float)
+X8 = (
+    "3,1,4,1,5,9,2,6;5,3,5,8,9,7,9,3;2,3,8,4,6,2,6,4;3,3,8,3,2,7,9,5;"
+    "0,2,8,8,4,1,9,7;1,6,9,3,9,9,3,7;5,1,0,5,8,2,0,9;7,4,9,4,4,5,9,2"
+)
+
+
+def open_page(page, app_url: str, path_and_query: str) -> None:
+    """Open the root first: a fresh server serves a first deep link in the old pages/ mode, without app.py."""
+    page.goto(f"{app_url}/")
+    wait_for_app(page)
+    page.goto(f"{app_url}/{path_and_query}")
+    wait_for_app(page)
+
+
+def idle(page) -> None:
+    """Wait until no script run is in progress (an edit made mid-run can be lost when the run redraws)."""
+    page.wait_for_timeout(200)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+
+
+def x_chart_key(page) -> str:
+    """The quiz's x chart is keyed by the answer's revision (a fresh chart after each change)."""
+    classes = page.locator('[class*="st-key-quiz_x_chart_"]').first.get_attribute("class")
+    return next(c for c in classes.split() if c.startswith("st-key-quiz_x_chart_")).removeprefix("st-key-")
+
+
+def marked(page) -> set[tuple[int, int]]:
+    """Cells starred on x, i.e. the cells the student has given gradient."""
+    data = page.evaluate(
+        "(key) => (document.querySelector(`.st-key-${key} .js-plotly-plot`)?.data || [])"
+        ".filter(t => t.name === 'winners').map(t => t.customdata)",
+        x_chart_key(page),
+    )
+    cells = data[0] if data else []
+    if isinstance(cells, dict):  # a typed array
+        cells = cells.get("_inputArray", [])
+    return {(int(r), int(c)) for r, c in cells or []}
+
+
+def mark(page, row: int, col: int) -> None:
+    idle(page)
+    before = marked(page)
+    key = x_chart_key(page)
+    click_cell(page, key, row, col)
+    wait_until(lambda: marked(page) == before ^ {(row, col)})
+    idle(page)
+
+
+def test_mark_type_reveal_with_a_tie(page, app_url):
+    """A student marks winners by clicking and typing, picks the wrong copy of a tie, reveals, then fixes it."""
+    open_page(page, app_url, f"quiz?x={TIES}&k=2")
+    assert page.locator('[class*="st-key-quiz_right_chart"]').count() == 0  # hidden
+    for cell in [(1, 0), (0, 2), (2, 0)]:
+        mark(page, *cell)
+    edit_cell(page, 0, 2, 2, "1", n_cols=4)  # typed instead of clicked
+    wait_until(lambda: (2, 2) in marked(page))
+    mark(page, 3, 3)
+    mark(page, 3, 3)  # a second click unmarks
+
+    idle(page)
+    page.locator(".st-key-quiz_reveal button").first.click()
+    wait_until(lambda: "14 of 16 cells right" in page.locator('[data-testid="stAlert"]').first.inner_text())
+    right = np.zeros((4, 4))
+    right[0, 1] = right[0, 2] = right[2, 0] = right[2, 2] = 1  # first maximum in reading order of each window
+    assert np.array_equal(right, pooling.max_pool2d_backward(np.ones((2, 2)), pooling.max_pool2d(TIES_X, 2)))
+    wait_until(lambda: heatmap_z(page, "quiz_right_chart") == right.tolist())
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "dL/dx[0, 1]: you wrote 0; it gets 1 from y[0, 0]." in body
+    assert "dL/dx[1, 0]: you wrote 1; no window sends it anything, so it gets 0." in body
+
+    # Changing the answer after the reveal re-scores at once: x[0, 1] gets its 1 (x[1, 0] is still wrong).
+    mark(page, 0, 1)
+    wait_until(lambda: "15 of 16 cells right" in page.locator('[data-testid="stAlert"]').first.inner_text())
+    idle(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    full_screenshot(page, SCREENSHOTS / "quiz.png", height=1500)
+
+
+def test_bigger_grid_with_overlap_and_split(page, app_url):
+    """8x8, kernel 3, stride 2, split: the reveal lists the sums, and all-zero answers score the empty cells."""
+    open_page(page, app_url, f"quiz?x={X8}&k=3&s=2&tie=split")
+    x = np.array([[float(v) for v in row.split(",")] for row in X8.split(";")])
+    res = pooling.max_pool2d(x, 3, stride=2)
+    right = pooling.max_pool2d_backward(np.ones(res.out.shape), res, "split")
+    # x[1, 4] = 9 wins window (0, 1) alone and ties three ways in (0, 2): under split it gets 1 + 1/3.
+    mark(page, 1, 4)
+    page.locator(".st-key-quiz_reveal button").first.click()
+    n_right = int(np.isclose(np.where(np.arange(64).reshape(8, 8) == 12, 1.0, 0.0), right).sum())
+    wait_until(lambda: f"{n_right} of 64 cells right" in page.locator('[data-testid="stAlert"]').first.inner_text())
+    wait_until(lambda: np.allclose(heatmap_z(page, "quiz_right_chart"), right))  # the chart may come after the text
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert right[1, 4] == pytest.approx(4 / 3)
+    assert "dL/dx[1, 4]: you wrote 1; it gets 1 from y[0, 1] + 0.333 from y[0, 2] = 1.33." in body
+    full_screenshot(page, SCREENSHOTS / "quiz_8x8_split.png", height=1700)

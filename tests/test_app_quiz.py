@@ -1,0 +1,194 @@
+"""The quiz: scoring on hand-checked cases with ties, and the page hiding, then revealing, dL/dx."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import pooling
+from tests.apptest_util import chart, decode, heatmap, run_page, trace, widget
+from ui.quiz import mistake_notes, score
+
+PAGE = "pages/quiz.py"
+# Kernel 2, stride 2, and every window ties:
+#   (0,0) [[1,3],[3,0]]: 3 at x[0,1], x[1,0]      (0,1) [[2,2],[1,0]]: 2 at x[0,2], x[0,3]
+#   (1,0) [[4,4],[0,4]]: 4 at x[2,0], x[2,1], x[3,1]   (1,1) [[5,1],[1,5]]: 5 at x[2,2], x[3,3]
+TIES = "1,3,2,2;3,0,1,0;4,4,5,1;0,4,1,5"
+TIES_X = np.array([[1, 3, 2, 2], [3, 0, 1, 0], [4, 4, 5, 1], [0, 4, 1, 5]], dtype=float)
+# Under "first" the first maximum in reading order of each window gets its dL/dy = 1.
+FIRST = np.zeros((4, 4))
+FIRST[0, 1] = FIRST[0, 2] = FIRST[2, 0] = FIRST[2, 2] = 1
+# A student who picks x[1,0] instead of x[0,1] in the first window, and gets the rest right.
+STUDENT = np.zeros((4, 4))
+STUDENT[1, 0] = STUDENT[0, 2] = STUDENT[2, 0] = STUDENT[2, 2] = 1
+
+
+# --- scoring (plain logic) ---------------------------------------------------------------------
+
+
+def test_score_counts_cells_on_a_tie_case():
+    res = pooling.max_pool2d(TIES_X, 2)
+    right = pooling.max_pool2d_backward(np.ones((2, 2)), res, "first")
+    assert np.array_equal(right, FIRST)  # the hand-worked answer above
+    verdict = score(STUDENT, right)
+    assert verdict.summary() == "14 of 16 cells right"
+    assert {tuple(map(int, c)) for c in np.argwhere(~verdict.correct)} == {(0, 1), (1, 0)}
+    assert verdict.receivers() == (3, 4, 1)  # found 3 of the 4 receiving cells, 1 extra
+    notes = mistake_notes(verdict, pooling.contributions(np.ones((2, 2)), res, "first"))
+    assert notes == [
+        "dL/dx[0, 1]: you wrote 0; it gets 1 from y[0, 0].",
+        "dL/dx[1, 0]: you wrote 1; no window sends it anything, so it gets 0.",
+    ]
+
+
+def test_score_under_split_accepts_rounded_thirds():
+    res = pooling.max_pool2d(TIES_X, 2)
+    right = pooling.max_pool2d_backward(np.ones((2, 2)), res, "split")
+    answer = np.zeros((4, 4))
+    answer[[0, 1, 0, 0, 2, 3], [1, 0, 2, 3, 2, 3]] = 0.5
+    answer[[2, 2, 3], [0, 1, 1]] = 0.33  # 1/3 to two decimals counts as right
+    assert score(answer, right).summary() == "16 of 16 cells right"
+    answer[3, 1] = 0.3  # too far from 1/3
+    assert score(answer, right).summary() == "15 of 16 cells right"
+
+
+def test_score_edge_values_and_shapes():
+    assert score([[np.nan, np.inf, -np.inf]], [[np.nan, np.inf, -np.inf]]).n_right == 3
+    assert score([[0.0]], [[np.nan]]).n_right == 0
+    with pytest.raises(ValueError, match="must have x's shape"):
+        score(np.zeros((2, 2)), np.zeros((3, 3)))
+
+
+def test_overlapping_windows_add_up_in_the_notes():
+    # semantics.md: [0, 5, 1, 0], kernel 3, stride 1: x[0, 1] wins both windows and gets 2.
+    res = pooling.max_pool2d(np.array([[0.0, 5.0, 1.0, 0.0]]), (1, 3), stride=1)
+    right = pooling.max_pool2d_backward(np.ones((1, 2)), res)
+    verdict = score([[0.0, 1.0, 0.0, 0.0]], right)
+    assert verdict.summary() == "3 of 4 cells right"
+    assert mistake_notes(verdict, pooling.contributions(np.ones((1, 2)), res)) == [
+        "dL/dx[0, 1]: you wrote 1; it gets 1 from y[0, 0] + 1 from y[0, 1] = 2."
+    ]
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+
+def open_quiz(query=None):
+    at = run_page(PAGE, {"x": TIES, "k": "2", **(query or {})})
+    assert not at.exception
+    return at
+
+
+def type_answer(at, answer: np.ndarray):
+    """Type a whole answer into the quiz's grid, as the editor's edit state (what the browser sends)."""
+    key = f"quiz_editor_{at.session_state['_quiz_editor_revision']}"
+    rows = {r: {str(c): str(answer[r, c]) for c in range(answer.shape[1])} for r in range(answer.shape[0])}
+    at.session_state[key] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def chart_keys(at) -> list[str]:
+    return [e.proto.id.rsplit("-", 1)[-1] for e in at.get("plotly_chart")]
+
+
+def page_text(at) -> str:
+    """Everything the page shows as text, to look for leaks."""
+    kinds = ("markdown", "caption", "info", "warning", "success", "latex", "error")
+    return "\n".join(str(e.value) for kind in kinds for e in at.get(kind))
+
+
+def test_before_the_reveal_nothing_about_dx_is_on_the_page():
+    at = open_quiz()
+    assert set(chart_keys(at)) == {"quiz_x_chart_1", "quiz_dy_chart"}
+    spec = chart(at, "quiz_x_chart_1")
+    assert np.array_equal(heatmap(spec), TIES_X)
+    assert len(decode(trace(spec, "winners")["x"])) == 0  # no star before the student marks a cell
+    shown = page_text(at)
+    for leak in ("gets 1", "tie right now", "windows tie", "cells right", "right answer", "✓", "✗"):
+        assert leak not in shown
+    specs = " ".join(e.proto.spec for e in at.get("plotly_chart"))
+    for leak in ("wins ", "from y[", "dL/dx[", "verdicts"):  # win counts, contributions, the answer's grid
+        assert leak not in specs
+    # Every hover line of x is x's value and the student's own answer.
+    hover = decode(trace(spec, "cells")["hovertext"])
+    assert hover[0] == "x[0, 0] = 1<br>your dL/dx: 0 · click to mark"
+
+
+def test_reveal_scores_cell_by_cell_with_a_tie():
+    at = type_answer(open_quiz(), STUDENT)
+    spec = chart(at, next(k for k in chart_keys(at) if k.startswith("quiz_x_chart")))
+    stars = trace(spec, "winners")
+    assert {(round(r), round(c)) for r, c in zip(decode(stars["y"]), decode(stars["x"]))} == {
+        (1, 0),
+        (0, 2),
+        (2, 0),
+        (2, 2),
+    }
+    at = widget(at, "quiz_reveal").click().run()
+    assert not at.exception
+    assert at.warning[0].value.startswith("14 of 16 cells right.")
+    assert "4 windows tie right now" in at.info[0].value
+    right = chart(at, "quiz_right_chart")
+    assert np.array_equal(heatmap(right), FIRST)
+    badges = trace(right, "verdicts")
+    marks = {(int(r), int(c)): int(ok) for r, c, ok in decode(badges["customdata"])}
+    assert [cell for cell, ok in marks.items() if not ok] == [(0, 1), (1, 0)]
+    assert list(decode(badges["text"])).count("✗") == 2
+    assert np.array_equal(heatmap(chart(at, "quiz_yours_chart")), STUDENT)
+    notes = " ".join(m.value for m in at.markdown)
+    assert "dL/dx[0, 1]: you wrote 0; it gets 1 from y[0, 0]." in notes
+    assert "dL/dx[1, 0]: you wrote 1; no window sends it anything, so it gets 0." in notes
+    # Hide again puts the answer away.
+    at = widget(at, "quiz_hide").click().run()
+    assert "quiz_right_chart" not in chart_keys(at)
+
+
+def test_the_answer_follows_the_tie_rule_and_a_new_rule_hides_it_again():
+    at = type_answer(open_quiz(), STUDENT)
+    at = widget(at, "quiz_reveal").click().run()
+    at = widget(at, "tie").set_value("split").run()
+    assert not at.exception
+    assert "quiz_right_chart" not in chart_keys(at)  # a new question: hidden again
+    at = widget(at, "quiz_reveal").click().run()
+    split = pooling.max_pool2d_backward(np.ones((2, 2)), pooling.max_pool2d(TIES_X, 2), "split")
+    assert np.allclose(heatmap(chart(at, "quiz_right_chart")), split)
+    n_right = int(np.isclose(STUDENT, split).sum())  # counted here without ui.quiz
+    assert n_right == 7  # every tied maximum now gets a share: only the 7 cells that get nothing are right
+    assert at.warning[0].value.startswith(f"{n_right} of 16 cells right.")
+
+
+def test_a_bad_cell_gets_a_message_and_the_last_answer_is_kept():
+    at = type_answer(open_quiz(), STUDENT)
+    key = f"quiz_editor_{at.session_state['_quiz_editor_revision']}"
+    at.session_state[key] = {"edited_rows": {0: {"0": "abc"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert any("your dL/dx[0, 0]" in e.value and "not a number" in e.value for e in at.error)
+    at = widget(at, "quiz_reveal").click().run()
+    assert at.warning[0].value.startswith("14 of 16 cells right.")  # the last valid answer
+
+
+def test_new_example_and_clear_start_over():
+    at = type_answer(open_quiz(), STUDENT)
+    at = widget(at, "quiz_reveal").click().run()
+    at = widget(at, "quiz_new").click().run()
+    assert not at.exception
+    x = np.array([[float(v) for v in row.split(",")] for row in at.query_params["x"].split(";")])
+    assert x.shape == (4, 4) and ((x >= 0) & (x <= 4)).all() and np.array_equal(x, np.round(x))
+    assert "quiz_right_chart" not in chart_keys(at)
+    assert not at.session_state["_quiz_answer"].any()
+    at = type_answer(at, STUDENT)
+    assert at.session_state["_quiz_answer"].sum() == 4
+    at = widget(at, "quiz_clear").click().run()
+    assert not at.session_state["_quiz_answer"].any()
+
+
+def test_the_link_holds_the_question_but_never_the_answer():
+    at = type_answer(open_quiz({"tie": "last"}), STUDENT)
+    at = widget(at, "quiz_reveal").click().run()
+    params = dict(at.query_params)
+    assert params["x"] == TIES and params["tie"] == "last"
+    assert not any("quiz" in key or "answer" in key for key in params)
+    assert json.dumps(params).count("1,0,1,0") == 0  # no answer grid written into the link

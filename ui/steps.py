@@ -1,0 +1,595 @@
+"""The step-through: the forward pass window by window, then the backward pass output cell by output cell.
+
+The sequencing (``plan_steps``, ``StepPlan.step``) is plain logic on ``pooling.routing``: no new
+maths. A backward step adds one window's shares to dL/dx, so dL/dx after k backward steps is the
+scatter of the first k windows' contributions, in output scan order as ``max_pool2d_backward``
+adds them. The rest of the module draws the page's player (controls, figures, math).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import pooling
+from figures import format_value, make_grid_figure
+from figures.steps import make_partial_grid_figure, paired_height
+from ui import presentation, state, text
+from ui.model import Pooled, pool_view
+
+FORWARD, BACKWARD = "forward", "backward"
+
+
+# --------------------------------------------------------------------------- the sequence (plain logic)
+
+
+@dataclass(frozen=True, eq=False)
+class Receiver:
+    """One input cell that a window's gradient reaches: its share and the amount ``share * dL/dy``."""
+
+    cell: tuple[int, int]
+    share: float
+    amount: float
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """The state of the computation right after one step.
+
+    Attributes
+    ----------
+    position : int
+        0 .. n_steps - 1 over the whole run: forward steps first, then backward steps.
+    phase : str
+        FORWARD (window ``cell`` is pooled) or BACKWARD (``dL/dy[cell]`` is sent back).
+    number : int
+        1-based count within the phase; also how many windows the phase has done.
+    cell : (int, int)
+        The output cell (i, j), that is the window, this step is about.
+    window_cells : ndarray, shape (kH*kW, 2)
+        (row, col) of every position of that window, padding included.
+    receivers : tuple of Receiver
+        Input cells this window's gradient goes to under the tie policy, in scan order.
+    y : ndarray, shape (H_out, W_out)
+        y so far: NaN where not computed yet (all computed during the backward phase).
+    y_done : ndarray of bool, shape (H_out, W_out)
+    dx_before, dx : ndarray, shape (H, W)
+        dL/dx before and after this step; zeros throughout the forward phase.
+    win_counts : ndarray of int, shape (H, W)
+        How many of the windows done so far in this phase send each input cell a share.
+    """
+
+    position: int
+    phase: str
+    number: int
+    cell: tuple[int, int]
+    window_cells: np.ndarray
+    receivers: tuple[Receiver, ...]
+    y: np.ndarray
+    y_done: np.ndarray
+    dx_before: np.ndarray
+    dx: np.ndarray
+    win_counts: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class StepPlan:
+    """Everything needed to replay one (H, W) plane's forward and backward pass step by step."""
+
+    res: pooling.MaxPoolResult
+    dy: np.ndarray
+    tie_policy: str
+    routing: pooling.Routing
+    amounts: np.ndarray  # (M,) share * dL/dy of each routing entry, in x's dtype
+
+    @property
+    def n_windows(self) -> int:
+        H_out, W_out = self.res.geometry.out_shape
+        return H_out * W_out
+
+    @property
+    def n_steps(self) -> int:
+        return 2 * self.n_windows
+
+    def _entries(self, n_windows: int) -> int:
+        """How many routing entries belong to the first ``n_windows`` windows (entries are sorted by window)."""
+        return int(np.searchsorted(self.routing.output_index, n_windows, side="left"))
+
+    def partial_dx(self, n_windows: int) -> np.ndarray:
+        """dL/dx once the first ``n_windows`` output cells (scan order) have sent their gradient."""
+        m = self._entries(n_windows)
+        dx = np.zeros(self.res.x.size, dtype=self.res.x.dtype)
+        # Same order and dtype as max_pool2d_backward, so after the last step the sums are equal bit for bit.
+        np.add.at(dx, self.routing.input_index[:m], self.amounts[:m])
+        return dx.reshape(self.res.x.shape)
+
+    def partial_win_counts(self, n_windows: int) -> np.ndarray:
+        """(H, W) int: how many of the first ``n_windows`` windows send each input cell a share."""
+        m = self._entries(n_windows)
+        counts = np.bincount(self.routing.input_index[:m], minlength=self.res.x.size)
+        return counts.reshape(self.res.x.shape).astype(np.int64)
+
+    def received(self, n_windows: int) -> dict[tuple[int, int], list[tuple[tuple[int, int], float, float]]]:
+        """For each input cell, what the first ``n_windows`` windows sent it: [(output cell, share, amount), ...]."""
+        m = self._entries(n_windows)
+        W_out, W = self.res.geometry.out_shape[1], self.res.geometry.in_shape[1]
+        out: dict[tuple[int, int], list] = {}
+        for o, i, w, a in zip(
+            self.routing.output_index[:m], self.routing.input_index[:m], self.routing.weight[:m], self.amounts[:m]
+        ):
+            out.setdefault(divmod(int(i), W), []).append((divmod(int(o), W_out), float(w), float(a)))
+        return out
+
+    def dx_limit(self) -> float:
+        """Largest |dL/dx| any cell holds at any step: symmetric colour limits that never move.
+
+        A running sum can pass its final value (``+3`` then ``-3``), so the limit covers every prefix.
+        """
+        if not len(self.amounts):
+            return 1.0
+        order = np.argsort(self.routing.input_index, kind="stable")  # per cell, still in window order
+        cells, amounts = self.routing.input_index[order], self.amounts[order].astype(np.float64)
+        running = np.cumsum(amounts)
+        starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
+        offset = np.repeat(np.r_[0.0, running[starts[1:] - 1]], np.diff(np.r_[starts, len(cells)]))
+        prefix = np.abs(running - offset)
+        finite = prefix[np.isfinite(prefix)]
+        limit = float(finite.max()) if finite.size else 0.0
+        return limit if limit > 0 else 1.0
+
+    def locate(self, position: int) -> tuple[str, int]:
+        """(phase, flat output index) of a position."""
+        if not 0 <= position < self.n_steps:
+            raise ValueError(
+                f"position={position} is out of range: there are {self.n_steps} steps (0 to {self.n_steps - 1})"
+            )
+        if position < self.n_windows:
+            return FORWARD, position
+        return BACKWARD, position - self.n_windows
+
+    def step(self, position: int) -> Step:
+        """The state right after step ``position`` (0-based)."""
+        phase, flat = self.locate(position)
+        geom = self.res.geometry
+        H_out, W_out = geom.out_shape
+        W = geom.in_shape[1]
+        cell = divmod(flat, W_out)
+        lo, hi = self._entries(flat), self._entries(flat + 1)
+        receivers = tuple(
+            Receiver(divmod(int(i), W), float(w), float(a))
+            for i, w, a in zip(self.routing.input_index[lo:hi], self.routing.weight[lo:hi], self.amounts[lo:hi])
+        )
+        if phase == FORWARD:
+            y_done = (np.arange(H_out * W_out) <= flat).reshape(H_out, W_out)
+            zeros = np.zeros(self.res.x.shape, dtype=self.res.x.dtype)
+            dx_before = dx = zeros
+        else:
+            y_done = np.ones((H_out, W_out), dtype=bool)
+            dx_before, dx = self.partial_dx(flat), self.partial_dx(flat + 1)
+        return Step(
+            position=position,
+            phase=phase,
+            number=flat + 1,
+            cell=cell,
+            window_cells=geom.window_cells(*cell),
+            receivers=receivers,
+            y=np.where(y_done, self.res.out, np.nan),
+            y_done=y_done,
+            dx_before=dx_before,
+            dx=dx,
+            win_counts=self.partial_win_counts(flat + 1),
+        )
+
+
+def plan_steps(res: pooling.MaxPoolResult, dy, tie_policy: str = "first") -> StepPlan:
+    """The step plan of one (H, W) plane with upstream gradient ``dy`` (shape of ``res.out``)."""
+    dy = np.asarray(dy, dtype=res.x.dtype)
+    if dy.shape != res.out.shape:
+        raise ValueError(f"dy has shape {dy.shape}; it must have y's shape {res.out.shape}")
+    r = pooling.routing(res, tie_policy)
+    amounts = (r.weight * dy.reshape(-1)[r.output_index]).astype(res.x.dtype)
+    return StepPlan(res=res, dy=dy, tie_policy=tie_policy, routing=r, amounts=amounts)
+
+
+# --------------------------------------------------------------------------- words for one step
+
+
+def _cells(cells) -> str:
+    return ", ".join(f"x[{r}, {c}]" for r, c in cells)
+
+
+def forward_sentence(plan: StepPlan, step: Step) -> str:
+    """What the forward step compares and what it picks, in words with the numbers."""
+    i, j = step.cell
+    res = plan.res
+    if res.indices[i, j] < 0:
+        return (
+            f"Window ({i}, {j}) lies wholly in the padding: there is nothing to compare, y[{i}, {j}] = −∞, "
+            "and this window has no winner."
+        )
+    geom = res.geometry
+    H, W = geom.in_shape
+    inside = [(int(r), int(c)) for r, c in step.window_cells if 0 <= r < H and 0 <= c < W]
+    values = [format_value(res.x[r, c]) for r, c in inside]
+    padded = len(inside) < len(step.window_cells)
+    compared = f"Window ({i}, {j}) compares {', '.join(values)}" + (" (its padding counts as −∞)" if padded else "")
+    top = res.out[i, j]
+    if math.isnan(top):
+        return f"{compared}: it holds NaN, and NaN wins every comparison, so y[{i}, {j}] = NaN."
+    tied = [cell for cell in inside if res.x[cell] == top]
+    shown = format_value(top)
+    if len(tied) == 1:
+        return f"{compared}: the largest is {shown}, at {_cells(tied)}, so y[{i}, {j}] = {shown}."
+    got = [rc.cell for rc in step.receivers]
+    return (
+        f"{compared}: the largest, {shown}, is held by {len(tied)} cells ({_cells(tied)}), so "
+        f"y[{i}, {j}] = {shown} whichever of them is picked. The tie matters only going back: under "
+        f"'{plan.tie_policy}' the gradient will go to {_cells(got) or 'none of them'}."
+    )
+
+
+def accumulation_lines(step: Step, received: dict) -> list[str]:
+    """LaTeX lines of a backward step: each receiving cell's running sum, before + amount = after."""
+    lines = []
+    for rc in step.receivers:
+        r, c = rc.cell
+        before, after = step.dx_before[r, c], step.dx[r, c]
+        lines.append(
+            rf"\frac{{\partial L}}{{\partial x_{{{r},{c}}}}} = {text.latex_number(before)} + "
+            rf"{text.latex_number(rc.amount)} = {text.latex_number(after)}"
+        )
+    return lines
+
+
+def adding_up_sentence(step: Step, received: dict) -> str | None:
+    """Names the receiving cells that already held gradient from earlier windows, or None."""
+    parts = []
+    for rc in step.receivers:
+        sources = received.get(rc.cell, [])
+        if len(sources) < 2:
+            continue
+        earlier = " + ".join(format_value(a) for _, _, a in sources[:-1])
+        from_cells = ", ".join(f"y[{o[0]}, {o[1]}]" for o, _, _ in sources[:-1])
+        r, c = rc.cell
+        parts.append(
+            f"x[{r}, {c}] already held {earlier} from {from_cells}; now it holds "
+            f"{format_value(step.dx[r, c])} ({len(sources)} windows add up)"
+        )
+    if not parts:
+        return None
+    return "Overlap: " + "; ".join(parts) + "."
+
+
+def received_hover(plan: StepPlan, n_windows: int) -> np.ndarray:
+    """(H, W) hover lines of dL/dx so far: who sent what, and the running sum."""
+    hover = np.full(plan.res.x.shape, "", dtype=object)
+    for (r, c), parts in plan.received(n_windows).items():
+        lines = [f"from y[{o[0]}, {o[1]}]: {format_value(a)}" for o, _, a in parts]
+        if len(parts) > 1:
+            lines.append(f"sum so far of {len(parts)} windows")
+        hover[r, c] = "<br>".join(lines)
+    return hover
+
+
+# --------------------------------------------------------------------------- the player (streamlit)
+
+POSITION = "step_pos"  # 0-based position, the page's own state
+PLAYING = "step_playing"
+TIMER = "_step_timer"  # the run_every the fragment was registered with in the last full run
+LINK_PROBLEM = "_step_link_problem"
+COUNT = "_step_count"  # number of steps of the example on screen, for the callbacks
+SLIDER = "step_slider"
+SPEED = "step_speed"
+SPEEDS = (0.5, 1.0, 2.0)
+CHARTS = {"x": "step_x_chart", "y": "step_y_chart", "dx": "step_dx_chart", "dy": "step_dy_chart"}
+
+
+def _position_from_link(n_steps: int) -> int:
+    """The 0-based position in the link's ``step=`` (1-based there); bad text gets a message, not a crash."""
+    raw = state.get_extra("step")
+    if raw is None:
+        return 0
+    text_ = raw.strip()
+    # ASCII digits only (int() would also take "١٢"), and never more than a few of them.
+    if not re.fullmatch(r"[0-9]{1,9}", text_):
+        shown = re.sub(r"[^A-Za-z0-9.+-]", "?", text_[:20])  # nothing a message could render as markup
+        st.session_state[LINK_PROBLEM] = (
+            f"The link's step ({shown}) is not a step number; use a whole number from 1 to {n_steps}. Showing step 1."
+        )
+        return 0
+    number = int(text_)
+    if not 1 <= number <= n_steps:
+        st.session_state[LINK_PROBLEM] = (
+            f"The link's step={number} is outside 1 to {n_steps} for this example; showing the nearest step."
+        )
+    return min(max(number, 1), n_steps) - 1
+
+
+def _position(n_steps: int) -> int:
+    if POSITION not in st.session_state:
+        st.session_state[POSITION] = _position_from_link(n_steps)
+    pos = min(max(int(st.session_state[POSITION]), 0), n_steps - 1)
+    st.session_state[POSITION] = pos
+    return pos
+
+
+def _move(to: str) -> None:
+    """A button press: "start", "back", "next" or "end". Moving by hand pauses the player."""
+    n_steps = int(st.session_state.get(COUNT, 1))
+    pos = int(st.session_state.get(POSITION, 0))
+    st.session_state[POSITION] = {
+        "start": 0,
+        "back": max(pos - 1, 0),
+        "next": min(pos + 1, n_steps - 1),
+        "end": n_steps - 1,
+    }[to]
+    st.session_state[PLAYING] = False
+
+
+def _toggle_play() -> None:
+    if st.session_state.get(PLAYING):
+        st.session_state[PLAYING] = False
+        return
+    if st.session_state.get(POSITION, 0) >= int(st.session_state.get(COUNT, 1)) - 1:
+        st.session_state[POSITION] = 0  # play from the start once the end is reached
+    st.session_state[PLAYING] = True
+
+
+def _slider_moved() -> None:
+    st.session_state[POSITION] = int(st.session_state[SLIDER]) - 1
+
+
+def player() -> None:
+    """The controls, the four figures and the step's math, in one fragment that replays on a timer.
+
+    Play registers the fragment with ``run_every``, so each tick reruns only the fragment (no page
+    reload). Starting or stopping the timer needs a full run, which re-registers the fragment.
+    """
+    speed = st.session_state.get(SPEED, 1.0)
+    timer = float(speed) if st.session_state.get(PLAYING) else None
+    st.session_state[TIMER] = timer
+
+    @st.fragment(run_every=timer)
+    def _player() -> None:
+        _player_body()
+
+    _player()
+
+
+def _player_body() -> None:
+    pooled = pool_view(state.view())
+    if isinstance(pooled, str):
+        st.error(f"Nothing to step through: {pooled}", icon="⚠️")
+        return
+    plan = plan_steps(pooled.res, pooled.dy, pooled.tie_policy)
+    n_steps = plan.n_steps
+    st.session_state[COUNT] = n_steps
+    pos = _position(n_steps)
+    playing = bool(st.session_state.get(PLAYING))
+    wanted_timer = float(st.session_state.get(SPEED, 1.0)) if playing else None
+    if st.session_state.get(TIMER) != wanted_timer:
+        st.rerun()  # a full run registers the fragment again, with the timer on or off
+    if playing:
+        pos = min(pos + 1, n_steps - 1)
+        st.session_state[POSITION] = pos
+        if pos == n_steps - 1:
+            st.session_state[PLAYING] = False
+            st.rerun()  # the end: stop the timer
+    state.set_extra(step=str(pos + 1))
+
+    problem = st.session_state.pop(LINK_PROBLEM, None)
+    if problem:
+        st.warning(problem, icon="🔗")
+    _controls(pos, n_steps, playing)
+    step = plan.step(pos)
+    if presentation.is_on():
+        # For a projector: the four figures in one row across the page, the words and formulas below.
+        _figures(pooled, plan, step, one_row=True)
+        with st.container(key="step_words"):
+            _step_math(pooled, plan, step, side_by_side=True)
+            share_box()
+    else:
+        figures, words = st.columns([2, 1], gap="medium")
+        with figures:
+            _figures(pooled, plan, step)
+        with words, st.container(key="step_words"):
+            _step_math(pooled, plan, step)
+            share_box()
+    state.sync_url()  # a fragment run does not reach app.py's sync, and the step is part of the link
+
+
+def _controls(pos: int, n_steps: int, playing: bool) -> None:
+    at_start, at_end = pos == 0, pos == n_steps - 1
+    buttons = st.columns([1, 1, 1.3, 1, 1], vertical_alignment="bottom")
+    buttons[0].button(
+        "Start",
+        key="step_start",
+        icon=":material/first_page:",
+        on_click=_move,
+        args=("start",),
+        disabled=at_start and not playing,
+        width="stretch",
+        help="Jump to the first step",
+    )
+    buttons[1].button(
+        "Back",
+        key="step_prev",
+        icon=":material/chevron_left:",
+        on_click=_move,
+        args=("back",),
+        disabled=at_start,
+        width="stretch",
+        help="One step back",
+    )
+    buttons[2].button(
+        "Pause" if playing else "Play",
+        key="step_play",
+        type="primary",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        on_click=_toggle_play,
+        width="stretch",
+        help="Advance one step at a time on a timer",
+    )
+    buttons[3].button(
+        "Next",
+        key="step_next",
+        icon=":material/chevron_right:",
+        icon_position="right",
+        on_click=_move,
+        args=("next",),
+        disabled=at_end,
+        width="stretch",
+        help="One step forward",
+    )
+    buttons[4].button(
+        "End",
+        key="step_end",
+        icon=":material/last_page:",
+        icon_position="right",
+        on_click=_move,
+        args=("end",),
+        disabled=at_end and not playing,
+        width="stretch",
+        help="Jump to the last step",
+    )
+    position, speed = st.columns([4, 1], vertical_alignment="bottom")
+    with speed:
+        st.select_slider("Speed", SPEEDS, value=1.0, key=SPEED, format_func=lambda s: f"{s:g} s per step")
+    n_windows = n_steps // 2
+    label = f"Step (1–{n_windows}: forward, {n_windows + 1}–{n_steps}: backward)"
+    with position:
+        if playing:
+            # No slider while the timer runs: a tick sent before the browser has drawn the last step would
+            # report the slider's old value, which would read as a drag back.
+            st.progress((pos + 1) / n_steps, text=f"{label}: {pos + 1} — pause to drag")
+            return
+        st.session_state[SLIDER] = pos + 1
+        st.slider(label, 1, n_steps, key=SLIDER, on_change=_slider_moved)
+
+
+def _figures(p: Pooled, plan: StepPlan, step: Step, *, one_row: bool = False) -> None:
+    """x and y above (forward), dL/dx and dL/dy below (backward), one window highlighted in all four.
+
+    With ``one_row`` the four sit side by side in the order of the computation: x, y, dL/dy, dL/dx.
+    """
+    geom = p.geometry
+    H_out, W_out = p.y.shape
+    cell = np.array([step.cell])
+    all_windows = [geom.window_cells(a, b) for a in range(H_out) for b in range(W_out)]
+    receivers = np.array([rc.cell for rc in step.receivers], dtype=int).reshape(-1, 2)
+    forward = step.phase == FORWARD
+    x_counts = step.win_counts if forward else p.win_counts
+    finite_y = p.y[np.isfinite(p.y)]
+    y_range = (float(finite_y.min()), float(finite_y.max())) if finite_y.size else None
+    if y_range and y_range[0] == y_range[1]:
+        y_range = (y_range[0] - 0.5, y_range[1] + 0.5)
+    scale = presentation.font_scale()
+    style = dict(font_scale=scale, height=paired_height(geom.in_shape, geom.padding, scale))
+    figs = {
+        "x": make_grid_figure(
+            p.x,
+            name="x",
+            title="x: the window" if forward else "x",
+            win_counts=x_counts,
+            window_cells=all_windows,
+            highlight_cells=step.window_cells,
+            padding=geom.padding,
+            **style,
+        ),
+        "y": make_partial_grid_figure(
+            step.y,
+            name="y",
+            done=step.y_done,
+            title="y so far" if forward else "y",
+            highlight_cells=cell,
+            color_range=y_range,
+            **style,
+        ),
+        "dy": make_grid_figure(p.dy, name="dL/dy", kind="gradient", title="dL/dy", highlight_cells=cell, **style),
+    }
+    limit = plan.dx_limit()
+    if forward:
+        figs["dx"] = make_partial_grid_figure(
+            step.dx,
+            name="dL/dx",
+            kind="gradient",
+            done=np.zeros(p.x.shape, dtype=bool),
+            pending_hover="the backward pass has not started",
+            title="dL/dx: not started",
+            padding=geom.padding,
+            color_range=(-limit, limit),
+            **style,
+        )
+    else:
+        figs["dx"] = make_partial_grid_figure(
+            step.dx,
+            name="dL/dx",
+            kind="gradient",
+            title="dL/dx so far",
+            win_counts=step.win_counts,
+            highlight_cells=receivers if len(receivers) else None,
+            padding=geom.padding,
+            extra_hover=received_hover(plan, step.number),
+            color_range=(-limit, limit),
+            **style,
+        )
+    # Widths follow the grids' widths, so x and dL/dx get room for their cells and y's cells match.
+    widths = [geom.in_shape[1] + 2 * geom.padding[1], geom.out_shape[1]]
+    widths[1] = max(widths[1], widths[0] / 2)
+    if one_row:
+        columns, names = st.columns([*widths, *widths[::-1]]), ("x", "y", "dy", "dx")
+    else:
+        columns, names = (*st.columns(widths), *st.columns(widths)), ("x", "y", "dx", "dy")
+    for column, name in zip(columns, names):
+        with column:
+            st.plotly_chart(figs[name], key=CHARTS[name], config={"displayModeBar": False})
+
+
+def _step_math(p: Pooled, plan: StepPlan, step: Step, *, side_by_side: bool = False) -> None:
+    """The step in words and its formulas with the numbers (formulas to the right with ``side_by_side``)."""
+    i, j = step.cell
+    n_windows = plan.n_windows
+    words, formulas = st.columns(2, gap="large") if side_by_side else (st.container(),) * 2
+    if step.phase == FORWARD:
+        with words:
+            st.subheader(f"Step {step.position + 1} of {plan.n_steps} · forward, window ({i}, {j})")
+            st.markdown(forward_sentence(plan, step))
+        with formulas:
+            if p.res.indices[i, j] >= 0:
+                st.latex(text.window_math(p, i, j)[0])
+        with words:
+            st.caption(f"y has {step.number} of {n_windows} values. The backward pass starts after the last window.")
+        return
+    with words:
+        st.subheader(f"Step {step.position + 1} of {plan.n_steps} · backward, dL/dy[{i}, {j}]")
+        st.markdown(text.window_story(p, i, j))
+    received = plan.received(step.number)
+    with formulas:
+        if step.receivers:
+            for line in text.window_math(p, i, j)[1:]:
+                st.latex(line)
+            st.markdown("**dL/dx so far**")
+            for line in accumulation_lines(step, received):
+                st.latex(line)
+            overlap = adding_up_sentence(step, received)
+            if overlap:
+                st.info(overlap, icon=":material/add_circle:")
+        else:
+            st.markdown(f"Nothing is sent back from y[{i}, {j}]: dL/dx does not change in this step.")
+    with words:
+        st.caption(
+            f"{step.number} of {n_windows} output cells have sent their gradient. "
+            "Cells no window sends anything to keep 0."
+        )
+        if step.number == n_windows:
+            st.success("Done: this is the whole dL/dx, the same as the explorer shows.", icon="✅")
+
+
+def share_box() -> None:
+    """The link to this view at this step."""
+    st.markdown("**Share this step** — the link holds the grids, every setting and the step:")
+    st.code(state.share_link(), language=None, wrap_lines=True)
