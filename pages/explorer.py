@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, presentation, shell, state, text
-from ui.model import pool_view
+from ui import explorer, presentation, shell, text
 
 shell.leave_pages_folder_mode()
 
@@ -14,27 +13,9 @@ st.caption(
     "several overlapping windows adds up what they send."
 )
 
-for param, message in state.url_errors().items():
-    st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+explorer.link_warnings()
 
-with st.expander("Edit x and dL/dy", expanded=True, key="editors"):
-    x_column, dy_column = st.columns(2, gap="large")
-    with x_column:
-        st.subheader("Input x")
-        explorer.input_panel()
-
-pooled = pool_view(state.view())
-if isinstance(pooled, str):
-    st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
-    st.stop()
-
-with dy_column:
-    st.subheader("Upstream gradient dL/dy")
-    explorer.gradient_panel(pooled.y.shape)
-pooled = pool_view(state.view())
-
-if pooled.problem:
-    st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
+pooled = explorer.editors_and_pool("editors", expanded=True)
 notice = text.tie_notice(pooled)
 if notice:
     st.info(notice, icon="⚖️")

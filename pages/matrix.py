@@ -3,7 +3,6 @@
 import streamlit as st
 
 from ui import explorer, matrix, shell, state
-from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
 
@@ -14,8 +13,7 @@ st.caption(
     "the transpose: dL/dx = Sᵀ dL/dy, so each column of S collects the gradient its input cell receives."
 )
 
-for param, message in state.url_errors().items():
-    st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+explorer.link_warnings()
 
 state.seed_widget("matrix_mode", "1d" if state.get_extra(matrix.MODE) == "1d" else "2d")
 mode = st.radio(
@@ -28,22 +26,7 @@ mode = st.radio(
 state.set_extra(**{matrix.MODE: "1d" if mode == "1d" else None})
 
 if mode == "2d":
-    pooled = pool_view(state.view())
-    with st.expander("Edit x and dL/dy", key="matrix_editors"):
-        x_column, dy_column = st.columns(2, gap="large")
-        with x_column:
-            st.subheader("Input x")
-            explorer.input_panel()
-        if not isinstance(pooled, str):
-            with dy_column:
-                st.subheader("Upstream gradient dL/dy")
-                explorer.gradient_panel(pooled.y.shape)
-    pooled = pool_view(state.view())
-    if isinstance(pooled, str):
-        st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
-        st.stop()
-    if pooled.problem:
-        st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
+    pooled = explorer.editors_and_pool("matrix_editors")
     case = matrix.grid_case(pooled)
 else:
     case = matrix.vector_case()

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, max_vs_avg, shell, state, text
-from ui.model import pool_view
+from ui import explorer, max_vs_avg, shell, text
 
 shell.leave_pages_folder_mode()
 
@@ -14,25 +13,9 @@ st.caption(
     "of the window. Both hand on all of dL/dy, except what average pooling gives to padding."
 )
 
-for param, message in state.url_errors().items():
-    st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+explorer.link_warnings()
 
-pooled = pool_view(state.view())
-with st.expander("Edit x and dL/dy", key="mva_editors"):
-    x_column, dy_column = st.columns(2, gap="large")
-    with x_column:
-        st.subheader("Input x")
-        explorer.input_panel()
-    if not isinstance(pooled, str):
-        with dy_column:
-            st.subheader("Upstream gradient dL/dy")
-            explorer.gradient_panel(pooled.y.shape)
-pooled = pool_view(state.view())
-if isinstance(pooled, str):
-    st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
-    st.stop()
-if pooled.problem:
-    st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
+pooled = explorer.editors_and_pool("mva_editors")
 
 count_include_pad = max_vs_avg.count_include_pad_control(pooled.window.padding != (0, 0))
 comparison = max_vs_avg.compare(pooled, count_include_pad)

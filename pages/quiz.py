@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import quiz, shell, state
+from ui import explorer, quiz, shell, state
 from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
@@ -14,8 +14,7 @@ st.caption(
     "clicking x or type amounts in the table, then press Reveal."
 )
 
-for param, message in state.url_errors().items():
-    st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+explorer.link_warnings()
 
 pooled = pool_view(state.view())
 if isinstance(pooled, str):

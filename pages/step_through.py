@@ -14,8 +14,7 @@ st.caption(
     "adds up what arrives. Use Next and Back, drag the slider, or press Play."
 )
 
-for param, message in state.url_errors().items():
-    st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+explorer.link_warnings()
 
 editor = st.expander("Change x and dL/dy")
 with editor:

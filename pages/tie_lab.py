@@ -14,26 +14,11 @@ st.caption(
     "and what finite differences measure at the kink."
 )
 
-for param, message in state.url_errors().items():
-    st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+explorer.link_warnings()
 
 pooled = pool_view(state.view())
 tie_lab.preset_buttons(pooled if not isinstance(pooled, str) else None, state.view().x.shape)
-with st.expander("Edit x and dL/dy", key="tie_lab_editors"):
-    x_column, dy_column = st.columns(2, gap="large")
-    with x_column:
-        st.subheader("Input x")
-        explorer.input_panel()
-    if not isinstance(pooled, str):
-        with dy_column:
-            st.subheader("Upstream gradient dL/dy")
-            explorer.gradient_panel(pooled.y.shape)
-pooled = pool_view(state.view())
-if isinstance(pooled, str):
-    st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
-    st.stop()
-if pooled.problem:
-    st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
+pooled = explorer.editors_and_pool("tie_lab_editors")
 for notice in pooled.notices:
     st.caption(notice)
 

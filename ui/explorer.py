@@ -9,9 +9,41 @@ import streamlit as st
 import pooling
 from figures import make_grid_figure, selected_cell
 from ui import grids, state, text
-from ui.model import Pooled
+from ui.model import Pooled, pool_view
 
 SELECTION = "sel"
+
+
+def link_warnings() -> None:
+    """One warning per link parameter that could not be used (the rest of the link still applies)."""
+    for param, message in state.url_errors().items():
+        st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+
+
+def editors_and_pool(key: str, *, expanded: bool = False) -> Pooled:
+    """The x and dL/dy editors in an expander, then the view pooled with the edits applied.
+
+    x is edited first (it may change y's shape), then dL/dy follows y's shape. If no
+    window settings fit the grid, the page stops with the reason; if the current ones
+    do not fit, a warning says which last valid ones are shown.
+    """
+    with st.expander("Edit x and dL/dy", expanded=expanded, key=key):
+        x_column, dy_column = st.columns(2, gap="large")
+        with x_column:
+            st.subheader("Input x")
+            input_panel()
+        pooled = pool_view(state.view())
+        if not isinstance(pooled, str):
+            with dy_column:
+                st.subheader("Upstream gradient dL/dy")
+                gradient_panel(pooled.y.shape)
+    pooled = pool_view(state.view())
+    if isinstance(pooled, str):
+        st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
+        st.stop()
+    if pooled.problem:
+        st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
+    return pooled
 
 
 def input_panel() -> None:
