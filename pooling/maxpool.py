@@ -5,14 +5,24 @@ first maximum in row-major scan order, or the last NaN if the window holds a
 NaN, exactly as PyTorch does). ``max_pool2d_backward`` sends each upstream
 gradient to the winner(s) chosen by a tie policy and adds up what overlapping
 windows send to the same input.
+
+Speed: ``max_pool2d`` first tries the exact fast paths of ``_fast`` (a gather
+and ``argmax`` for small inputs, stride phases and contiguous passes for large
+ones). ``_forward_planes`` below is the general scan: it handles what they
+decline (NaN in a window, dtypes other than float32/float64, more than 255
+window positions, huge planes). The fast paths are checked against the
+plain-loop reference and PyTorch in ``tests/test_core_fastpaths.py``.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import _fast
 from .geometry import PoolGeometry, pool_geometry
 
 TIE_POLICIES = ("first", "last", "split", "all", "none")
@@ -105,26 +115,67 @@ def max_pool2d(
     (array([[3.]]), array([[1]]))
     """
     x = as_float_input(x)
-    geom = pool_geometry(
-        x.shape[-2:],
-        kernel_size,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        ceil_mode=ceil_mode,
-    )
-    planes = x.reshape(-1, *x.shape[-2:])
-    # One max over the whole input tells whether any NaN exists: NaN needs the
-    # slower update rule, and most inputs have none.
-    has_nan = planes.size > 0 and bool(np.isnan(planes.max()))
-    out, indices = _forward_planes(planes, geom, has_nan)
-    lead = x.shape[:-2]
-    return MaxPoolResult(
-        out=out.reshape(*lead, *geom.out_shape),
-        indices=indices.reshape(*lead, *geom.out_shape),
-        x=x,
-        geometry=geom,
-    )
+    plane_shape = x.shape[-2:]
+    geom = _geometry(plane_shape, kernel_size, stride, padding, dilation, ceil_mode)
+    planes = x.reshape(-1, *plane_shape)
+    fast = _forward_fast(planes, geom)
+    if fast is not None:
+        out, indices = fast
+    else:
+        # One max over the whole input tells whether any NaN exists: NaN needs the
+        # slower update rule, and most inputs have none.
+        has_nan = planes.size > 0 and bool(np.isnan(planes.max()))
+        out, indices = _forward_planes(planes, geom, has_nan)
+    out_shape = x.shape[:-2] + geom.out_shape
+    return MaxPoolResult(out=out.reshape(out_shape), indices=indices.reshape(out_shape), x=x, geometry=geom)
+
+
+def _geometry(in_shape, kernel_size, stride, padding, dilation, ceil_mode) -> PoolGeometry:
+    """``pool_geometry`` for these parameters, from a cache when they are plain ints.
+
+    Validating and building the geometry costs more than pooling a 16x16 grid,
+    and an app recomputes the same geometry on every edit. Only exact ``int``s,
+    pairs of them, ``None`` and ``bool`` are cached: other types (numpy ints,
+    lists, bools posing as ints) are validated afresh, so that ``1`` and
+    ``True`` can never share a cache entry.
+    """
+    if type(ceil_mode) is bool and _plain(kernel_size) and _plain(stride) and _plain(padding) and _plain(dilation):
+        return _cached_geometry(tuple(in_shape), kernel_size, stride, padding, dilation, ceil_mode)
+    return pool_geometry(in_shape, kernel_size, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+
+
+def _plain(value) -> bool:
+    """True for ``None``, an ``int`` or a tuple of ``int`` (exact types: no bool, no numpy ints)."""
+    if value is None or type(value) is int:
+        return True
+    return type(value) is tuple and all(type(v) is int for v in value)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_geometry(in_shape, kernel_size, stride, padding, dilation, ceil_mode) -> PoolGeometry:
+    """``pool_geometry``, memoised (PoolGeometry is frozen, so sharing it is safe)."""
+    return pool_geometry(in_shape, kernel_size, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+
+
+def _forward_fast(planes: np.ndarray, geom: PoolGeometry):
+    """(out, indices) from a fast path of ``_fast``, or None where only the general scan applies.
+
+    Fast paths take float32/float64 inputs with at most 255 window positions
+    (the winner's position is kept as uint8); they return None themselves when
+    a window holds NaN. Small inputs go to the gather path, whose cost is a
+    handful of numpy calls; larger ones to the phase path, whose cost is a few
+    contiguous passes over the data, for planes up to ``_fast.PHASE_MAX_PLANE``
+    elements (its scratch arrays are sized by the plane).
+    """
+    B, H, W = planes.shape
+    K = geom.kernel[0] * geom.kernel[1]
+    if planes.dtype not in _fast.FAST_DTYPES or B == 0 or K > 255:
+        return None
+    if B * geom.out_shape[0] * geom.out_shape[1] * K <= _fast.GATHER_MAX_ELEMENTS:
+        return _fast.forward_gather(planes, geom)
+    if H * W > _fast.PHASE_MAX_PLANE:
+        return None
+    return _fast.forward_phases(planes, geom)
 
 
 def _valid_span(n_out: int, start: int, stride: int, size: int) -> tuple[int, int]:
@@ -330,41 +381,92 @@ def max_pool2d_backward(dout, res: MaxPoolResult, tie_policy: str = "first") -> 
     check_tie_policy(tie_policy)
     dout = _check_dout(dout, res)
     H, W = res.geometry.in_shape
-    n_planes = int(np.prod(res.x.shape[:-2], dtype=np.int64))
+    n_planes = math.prod(res.x.shape[:-2])
+    n_windows = math.prod(res.geometry.out_shape)  # explicit, so that zero planes reshape too
+    if tie_policy == "first" and n_planes == 1 and H * W <= SMALL_BINCOUNT:
+        # A small grid, as the app shows: one np.bincount call where it is exact.
+        dx = _first_by_bincount(res.indices.reshape(-1), dout.reshape(-1), H * W, res)
+        if dx is not None:
+            return dx.reshape(res.x.shape)
     dx = np.zeros((n_planes, H * W), dtype=res.x.dtype)
     if tie_policy == "first":
-        idx = res.indices.reshape(n_planes, -1)
-        g = dout.reshape(n_planes, -1)
-        if not res.geometry.overlapping:
-            # Disjoint windows: every input receives at most one gradient.
-            rows = np.arange(n_planes)[:, None]
-            if (idx >= 0).all():
-                dx[rows, idx] = g
-            else:
-                keep = idx >= 0
-                dx[np.broadcast_to(rows, idx.shape)[keep], idx[keep]] = g[keep]
-        else:
-            _scatter_add(dx, idx, g)
+        # One path for disjoint and overlapping windows: ``dx[winner] += g`` in
+        # output order, PyTorch's own loop (so a -0.0 gradient lands as +0.0
+        # there too, and float32 overlap sums round identically).
+        _scatter_add(dx, res.indices.reshape(n_planes, n_windows), dout.reshape(n_planes, n_windows))
     else:
         weights = window_weights(res, tie_policy)
         widx = res.geometry.window_index()
-        kH, kW = res.geometry.kernel
         sent = weights * dout[..., None, None]
-        sent = sent.reshape(n_planes, -1)
+        sent = sent.reshape(n_planes, n_windows * math.prod(res.geometry.kernel))
         idx = np.broadcast_to(widx.reshape(-1), sent.shape)
         _scatter_add(dx, idx, sent)
     return dx.reshape(res.x.shape)
 
 
+SMALL_BINCOUNT = 1 << 12
+"""Largest single plane whose "first" backward may use ``_first_by_bincount`` (its float64
+sums then stay small; on large inputs ``np.add.at`` is faster)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _overlapping(geom: PoolGeometry) -> bool:
+    """``geom.overlapping``, memoised: the property costs more than the 16x16 backward it guards."""
+    return geom.overlapping
+
+
+def _first_by_bincount(idx: np.ndarray, g: np.ndarray, size: int, res: MaxPoolResult) -> np.ndarray | None:
+    """The "first" backward of one small plane in one ``np.bincount`` call, or None if it does not apply.
+
+    ``np.bincount`` adds the weights in float64, in the order given (output
+    scan order). For float64 that is PyTorch's sum exactly. For float32 it is
+    exact only while each input receives at most one gradient, so only for
+    windows that cannot overlap (``0.0 + g`` then rounds back to ``g``, with
+    -0.0 becoming +0.0 as in PyTorch). A negative index (a window wholly in
+    padding) makes bincount raise; the caller then takes ``_scatter_add``.
+    For a 16x16 grid this replaces three numpy calls, one a reduction.
+    """
+    dtype = res.x.dtype
+    if not (dtype == np.float64 or (dtype == np.float32 and not _overlapping(res.geometry))):
+        return None
+    try:
+        sums = np.bincount(idx, weights=g, minlength=size)
+    except ValueError:  # negative index
+        return None
+    if sums.size != size:  # an index past the plane: let _scatter_add raise IndexError
+        return None
+    return sums.astype(dtype, copy=False)
+
+
+SCATTER_CHUNK = 1 << 18
+"""Indices per ``np.add.at`` call in ``_scatter_add``: the flat indices are built
+chunk by chunk in one small reused buffer, instead of in a fresh array as large
+as ``indices`` (whose first touch of new memory costs more than the arithmetic)."""
+
+
 def _scatter_add(dx: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
-    """dx[p, idx[p, o]] += values[p, o], in order of o; index -1 is skipped."""
+    """dx[p, idx[p, o]] += values[p, o], in order of o; index -1 is skipped.
+
+    ``np.add.at`` adds one value at a time, in the array's dtype and in the
+    order given: the same order and rounding as PyTorch's CPU loop. (Summing
+    in float64 with ``np.bincount`` and rounding once would differ for
+    float32 inputs that win three or more windows, and is slower here.)
+    """
     n_planes, plane = dx.shape
-    flat = idx + (np.arange(n_planes, dtype=np.int64) * plane)[:, None]
-    values = values.reshape(-1)
-    flat = flat.reshape(-1)
-    keep = idx.reshape(-1) >= 0
-    if not keep.all():
-        flat, values = flat[keep], values[keep]
-    # ufunc.at adds sequentially in the array's dtype, in the order given: the
-    # same order and rounding as PyTorch's CPU loop.
-    np.add.at(dx.reshape(-1), flat, values)
+    if idx.size and idx.min() < 0:  # only windows wholly in padding have index -1
+        keep = idx >= 0
+        rows = np.broadcast_to(np.arange(n_planes, dtype=np.int64)[:, None], idx.shape)
+        np.add.at(dx.reshape(-1), rows[keep] * plane + idx[keep], values[keep])
+        return
+    if n_planes == 1:
+        np.add.at(dx.reshape(-1), idx.reshape(-1), values.reshape(-1))
+        return
+    # Planes are independent: scatter a chunk of planes at a time, each into its
+    # own rows of dx, with indices made flat by a per-row offset.
+    chunk = max(1, min(n_planes, SCATTER_CHUNK // max(1, idx.shape[1])))
+    row_offset = (np.arange(chunk, dtype=np.int64) * plane)[:, None]
+    flat = np.empty((chunk, idx.shape[1]), np.int64)
+    for start in range(0, n_planes, chunk):
+        stop = min(n_planes, start + chunk)
+        np.add(idx[start:stop], row_offset[: stop - start], out=flat[: stop - start])
+        np.add.at(dx[start:stop].reshape(-1), flat[: stop - start].reshape(-1), values[start:stop].reshape(-1))

@@ -43,13 +43,12 @@ def ref_forward(x, k, s, p, d, ceil_mode):
             inside = [(h, w) for h, w, ok in window_positions(i, j, H, W, k, s, p, d) if ok]
             for h, w in inside:
                 v = x[h, w]
-                if best_at == -1:
-                    first = h * W + w
                 # PyTorch's rule: strictly greater, or NaN (so the last NaN wins).
                 if v > best or math.isnan(v):
                     best, best_at = v, h * W + w
             if inside and best_at == -1:
-                best_at = first  # every value -inf: PyTorch reports the first position
+                h, w = inside[0]
+                best_at = h * W + w  # every value -inf: PyTorch reports the first position
             out[i, j] = best
             idx[i, j] = best_at
             if math.isnan(best):
