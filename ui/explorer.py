@@ -99,11 +99,18 @@ def gradient_panel(out_shape: tuple[int, int]) -> None:
 def selection(p: Pooled) -> tuple[int, int]:
     """The selected output cell, from the link (``sel=i,j``), clamped to y's shape."""
     H_out, W_out = p.y.shape
+    text_value = state.get_extra(SELECTION) or "0,0"
     try:
-        i, j = (int(v) for v in (state.get_extra(SELECTION) or "0,0").split(","))
+        i, j = (int(v) for v in text_value.split(",", 1)) if len(text_value) <= 12 else (None, None)
     except ValueError:
-        i, j = 0, 0
+        i = j = None
+    if i is None:
+        st.warning(f"The link's `sel` must be an output cell written row,column (like 1,2); "
+                   f"y is {H_out}×{W_out}. Showing y[0, 0].", icon="🔗")
+        i = j = 0
     cell = (min(max(i, 0), H_out - 1), min(max(j, 0), W_out - 1))
+    if cell != (i, j):
+        st.caption(f"The link's cell y[{i}, {j}] is outside y ({H_out}×{W_out}); showing y[{cell[0]}, {cell[1]}].")
     state.set_extra(sel=f"{cell[0]},{cell[1]}")
     return cell
 

@@ -1,0 +1,100 @@
+"""deploy/run_replicas.sh driven from Python: start it, read the addresses it announces, stop it.
+
+Used by tests/browser/test_replicas.py and benchmarks/bench_load.py. The script runs in
+its own process group, which ``stop()`` ends (that group only).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "deploy" / "run_replicas.sh"
+
+
+def find_nginx() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+
+
+class Deployment:
+    """deploy/run_replicas.sh running in its own process group; its announced addresses."""
+
+    def __init__(self, run_dir: Path, replicas: int = 2, max_seconds: int = 900):
+        self.run_dir = run_dir
+        self.process = subprocess.Popen(
+            ["bash", str(SCRIPT), "--run-dir", str(run_dir), "--replicas", str(replicas),
+             "--max-seconds", str(max_seconds)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.replicas: dict[str, int] = {}  # "127.0.0.1:port" -> pid
+        self.url = ""
+        deadline = time.monotonic() + 180
+        while not self.url:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                self.stop()
+                raise RuntimeError("run_replicas.sh did not get ready:\n" + "".join(self.output)) from None
+            if line.startswith("REPLICA "):
+                _, _, address, pid = line.split()
+                self.replicas[address.removeprefix("http://")] = int(pid)
+            elif line.startswith("READY "):
+                self.url = line.split()[1]
+            elif self.process.poll() is not None and self.lines.empty():
+                raise RuntimeError("run_replicas.sh exited:\n" + "".join(self.output))
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
+            self.lines.put(line.strip())
+
+    def replica_for(self, route: str) -> str:
+        """The replica nginx sends a browser carrying the cookie ``st_route=route`` to."""
+        request = urllib.request.Request(self.url + "/_stcore/health", headers={"Cookie": f"st_route={route}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.headers["X-Replica"]
+
+    def routes(self) -> dict[str, str]:
+        """One cookie value per replica: {replica address: route}."""
+        found: dict[str, str] = {}
+        for i in range(200):
+            replica = self.replica_for(f"r{i}")
+            found.setdefault(replica, f"r{i}")
+            if len(found) == len(self.replicas):
+                return found
+        raise AssertionError(f"cookies reached only {sorted(found)} of {sorted(self.replicas)}")
+
+    def access_log(self) -> list[dict[str, str]]:
+        pattern = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) route=(?P<route>\S*) '
+                             r"upstream=(?P<upstream>.*)$")
+        return [m.groupdict() for line in (self.run_dir / "access.log").read_text().splitlines()
+                if (m := pattern.search(line))]
+
+    def sessions_per_replica(self) -> dict[str, int]:
+        """How many websockets each replica took (from nginx's log; a websocket is logged when it closes)."""
+        counts: dict[str, int] = {}
+        for e in self.access_log():
+            if e["path"].startswith("/_stcore/stream") and e["status"] == "101":
+                counts[e["upstream"]] = counts.get(e["upstream"], 0) + 1
+        return counts
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)  # the group this fixture started
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
