@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import concurrent.futures
 import json
 import os
 import random
@@ -323,7 +324,10 @@ def run_load(url: str, sessions: int, edits: int, *, think: tuple[float, float] 
             return {"errors": 1, "error_samples": [f"the whole run exceeded its {deadline} s deadline"],
                     "sessions": sessions, "edits_per_session": edits, "edits_sent": 0, "edits_updated": 0}
 
-    return asyncio.run(bounded())
+    # A fresh thread owns its own event loop, so this also works when the calling thread
+    # already runs one (Playwright's sync API keeps a loop alive in pytest's thread).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, bounded()).result()
 
 
 def summary(figures: dict) -> str:
