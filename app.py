@@ -25,10 +25,12 @@ PAGES = [
 
 HERE = Path(__file__).parent
 sections: dict[str, list] = {}
+files: dict[str, str] = {}
 for section, path, title, icon in PAGES:
     if (HERE / path).exists():
         page = st.Page(path, title=title, icon=icon, default=path == "pages/explorer.py")
         sections.setdefault(section, []).append(page)
+        files[page.url_path] = path
 page = st.navigation(sections)
 presentation.inject_css()
-shell.frame(page.run)
+shell.frame(page.run, page_file=files[page.url_path])

@@ -51,8 +51,9 @@ def format_value(v: float) -> str:
     Returns
     -------
     str
-        Integers without ``.0``; otherwise three significant digits (all integer
-        digits kept from 100 to 1e6, scientific notation outside [1e-3, 1e6));
+        Integers without ``.0``; otherwise three significant digits (from 100 to
+        1e6 all integer digits and one decimal; scientific notation outside
+        [1e-3, 1e6));
         ``"nan"``, ``"∞"``, ``"−∞"`` (U+2212) for the special values. Finite
         negatives use an ASCII ``-``.
     """
@@ -71,7 +72,8 @@ def format_value(v: float) -> str:
         mantissa = mantissa.rstrip("0").rstrip(".")
         return f"{mantissa}e{int(exponent)}"
     if size >= 100:
-        return f"{v:.0f}"
+        # One decimal, so 222.5 does not read as 222 (a tie or a half share would vanish).
+        return f"{v:.1f}".rstrip("0").rstrip(".")
     return f"{v:.3g}"
 
 

@@ -14,5 +14,5 @@ import streamlit as st
 from ui import shell
 
 ROOT = Path(__file__).resolve().parents[1]
-page_file = ROOT / st.session_state.get("_harness_page", "pages/explorer.py")
-shell.frame(lambda: runpy.run_path(str(page_file), run_name="__page__"))
+page = st.session_state.get("_harness_page", "pages/explorer.py")
+shell.frame(lambda: runpy.run_path(str(ROOT / page), run_name="__page__"), page_file=page)

@@ -31,3 +31,9 @@ def test_torch_is_never_an_app_dependency():
     packages = [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
     assert packages and not any(p.startswith("torch") for p in packages)
     assert "torch==2.13.0" in (ROOT / "requirements-dev.txt").read_text()
+
+
+def test_every_page_leaves_streamlits_pages_folder_mode_first():
+    # A deep link on a fresh server would otherwise run the page without app.py (see ui/shell.py).
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        assert "shell.leave_pages_folder_mode()" in page.read_text(), page.name

@@ -67,8 +67,12 @@ def _pair_inputs(label: str, attr: str, help_text: str) -> tuple[int, int]:
     return int(values[0]), int(values[1])
 
 
-def sidebar_controls() -> None:
-    """Draw the window and tie controls in the sidebar and write their values into the view."""
+def sidebar_controls(check_fit: bool = True) -> None:
+    """Draw the window and tie controls in the sidebar and write their values into the view.
+
+    ``check_fit``: say next to the controls when the window does not fit the grid x. Pages
+    that pool something else (an image, a convolution's output) check the fit themselves.
+    """
     _seed_from_view()
     with st.sidebar:
         presentation.toggle()
@@ -86,7 +90,7 @@ def sidebar_controls() -> None:
                                     "reads; 1 means no gaps.")
             ceil_mode = st.checkbox("Ceil mode", key="ceil", help="Round the output size up, keeping a "
                                     "last partial window, but never one that starts in the padding.")
-        problem = window_problem(state.view().x.shape, kernel, stride, padding, dilation, ceil_mode)
+        problem = check_fit and window_problem(state.view().x.shape, kernel, stride, padding, dilation, ceil_mode)
         if problem:
             st.error(problem, icon="⚠️")
         st.header("Tie rule")

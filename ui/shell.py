@@ -27,8 +27,12 @@ def leave_pages_folder_mode() -> None:
         st.rerun()
 
 
-def frame(run_page: Callable[[], object]) -> None:
+OWN_INPUT_PAGES = ("pages/images.py", "pages/network.py")
+"""Pages that pool something other than the grid x, so the sidebar does not check the window against x."""
+
+
+def frame(run_page: Callable[[], object], page_file: str = "pages/explorer.py") -> None:
     """Draw the shared sidebar controls, run the page, then write the view into the URL."""
-    controls.sidebar_controls()
+    controls.sidebar_controls(check_fit=page_file not in OWN_INPUT_PAGES)
     run_page()
     state.sync_url()
