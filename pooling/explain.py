@@ -115,11 +115,18 @@ def win_counts(res: MaxPoolResult, tie_policy: str = "first") -> np.ndarray:
     Works on any batch shape. Under ``first`` this counts the windows each
     cell wins; a cell can win several overlapping windows.
     """
-    weights = window_weights(res, tie_policy)
     geom = res.geometry
-    widx = geom.window_index()
     H, W = geom.in_shape
     n_planes = int(np.prod(res.x.shape[:-2], dtype=np.int64))
+    if tie_policy == "first":
+        # A window's only receiver is its recorded winner: count the indices, without
+        # a weight for every position of every window.
+        idx = res.indices.reshape(n_planes, -1)
+        keep = idx >= 0
+        flat = (idx + (np.arange(n_planes, dtype=np.int64) * (H * W))[:, None])[keep]
+        return np.bincount(flat, minlength=n_planes * H * W).reshape(res.x.shape).astype(np.int64)
+    weights = window_weights(res, tie_policy)
+    widx = geom.window_index()
     receives = (weights != 0).reshape(n_planes, -1)
     idx = np.broadcast_to(widx.reshape(-1), receives.shape)
     keep = receives & (idx >= 0)
@@ -131,6 +138,36 @@ def win_counts(res: MaxPoolResult, tie_policy: str = "first") -> np.ndarray:
 def winner_mask(res: MaxPoolResult, tie_policy: str = "first") -> np.ndarray:
     """(..., H, W) bool: cells that receive a share of some window's gradient."""
     return win_counts(res, tie_policy) > 0
+
+
+def tie_counts(res: MaxPoolResult) -> np.ndarray:
+    """(..., H_out, W_out) int: how many positions of each window hold its maximum (NaN: its NaNs).
+
+    A count of 2 or more is a tie. Built one window position at a time over strided
+    views, so no (H_out, W_out, kH, kW) array is made: cheap on whole pictures.
+    """
+    geom = res.geometry
+    (kH, kW), (sH, sW), (pH, pW), (dH, dW) = geom.kernel, geom.stride, geom.padding, geom.dilation
+    H_out, W_out = geom.out_shape
+    H, W = geom.in_shape
+    # Pad once, far enough for every window (ceil mode may reach past the padding);
+    # `inside` marks real cells, so padding never counts whatever a window's max is.
+    extra_h = max(0, (H_out - 1) * sH + (kH - 1) * dH + 1 - (H + 2 * pH))
+    extra_w = max(0, (W_out - 1) * sW + (kW - 1) * dW + 1 - (W + 2 * pW))
+    pad = [(0, 0)] * (res.x.ndim - 2) + [(pH, pH + extra_h), (pW, pW + extra_w)]
+    padded = np.pad(res.x, pad)
+    inside = np.pad(np.ones((H, W), dtype=bool), pad[-2:])
+    top = res.out
+    top_is_nan = np.isnan(top)
+    counts = np.zeros(top.shape, dtype=np.int64)
+    for a in range(kH):
+        rows = slice(a * dH, a * dH + (H_out - 1) * sH + 1, sH)
+        for b in range(kW):
+            cols = slice(b * dW, b * dW + (W_out - 1) * sW + 1, sW)
+            values = padded[..., rows, cols]  # position (a, b) of every window
+            hit = (values == top) | (top_is_nan & np.isnan(values))
+            counts += hit & inside[rows, cols]
+    return counts
 
 
 @dataclass(frozen=True)

@@ -156,35 +156,6 @@ def test_image_figure_is_lean_and_valid():
     assert make_image_figure(many, name="g", kind="gradient", robust=False).data[0].zmax == 50
 
 
-@pytest.mark.parametrize(
-    "kernel,stride,padding,dilation,ceil",
-    [
-        (2, 2, 0, 1, False),
-        (3, 1, 0, 1, False),
-        (3, 2, 1, 1, True),
-        (3, 1, 1, 2, False),
-        ((2, 3), (1, 2), 1, 1, True),
-    ],
-)
-def test_page_shortcuts_equal_the_core(kernel, stride, padding, dilation, ceil):
-    x = sample_gray().astype(np.float32)[100:300, 150:420]
-    res = pooling.max_pool2d(x, kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil)
-    assert np.array_equal(images.win_counts(res, "first"), pooling.win_counts(res, "first"))
-    tied, _ = pooling.tied_mask(res)
-    assert images.tied_window_count(res) == int((tied.sum(axis=(-2, -1)) >= 2).sum())
-
-
-def test_page_shortcuts_with_nan_and_inf():
-    rng = np.random.default_rng(5)
-    x = rng.integers(0, 3, (7, 9)).astype(float)
-    x[1, 1] = x[1, 2] = np.nan
-    x[4, 4] = -np.inf
-    res = pooling.max_pool2d(x, 3, stride=1, padding=1)
-    for policy in pooling.TIE_POLICIES:
-        assert np.array_equal(images.win_counts(res, policy), pooling.win_counts(res, policy))
-    assert images.tied_window_count(res) == len(pooling.tie_report(res))
-
-
 # --------------------------------------------------------------------------- the page
 
 

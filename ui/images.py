@@ -154,51 +154,6 @@ class ImagePooled:
         return self.res.out
 
 
-def win_counts(res: pooling.MaxPoolResult, tie_policy: str) -> np.ndarray:
-    """``pooling.win_counts``, with a shortcut for 'first' on a whole picture.
-
-    Under 'first' a window's only receiver is its recorded winner (``res.indices``),
-    so counting the indices gives the same array with one ``bincount`` instead of a
-    weight for every position of every window (a 3x3 window at stride 1 over
-    512x512 has 2.3 million).
-    """
-    if tie_policy != "first":
-        return pooling.win_counts(res, tie_policy)
-    H, W = res.geometry.in_shape
-    winners = res.indices[res.indices >= 0]
-    return np.bincount(winners.ravel(), minlength=H * W).reshape(H, W).astype(np.int64)
-
-
-def tied_window_count(res: pooling.MaxPoolResult) -> int:
-    """How many windows of one plane have two or more positions holding their maximum.
-
-    The same windows as ``pooling.tie_report`` (NaN windows count their NaNs), found
-    one window position at a time, so no (H_out, W_out, kH, kW) array is built.
-    """
-    geom = res.geometry
-    (kH, kW), (sH, sW), (pH, pW), (dH, dW) = geom.kernel, geom.stride, geom.padding, geom.dilation
-    H_out, W_out = geom.out_shape
-    H, W = geom.in_shape
-    # Pad once, far enough for every window (ceil mode may reach past the padding); `inside`
-    # marks real cells, so padding never counts, whatever value a window's maximum has.
-    extra_h = max(0, (H_out - 1) * sH + (kH - 1) * dH + 1 - (H + 2 * pH))
-    extra_w = max(0, (W_out - 1) * sW + (kW - 1) * dW + 1 - (W + 2 * pW))
-    pad = ((pH, pH + extra_h), (pW, pW + extra_w))
-    padded = np.pad(res.x, pad)
-    inside = np.pad(np.ones((H, W), dtype=bool), pad)
-    top = res.out
-    top_is_nan = np.isnan(top)
-    tied = np.zeros(top.shape, dtype=np.int16)
-    for a in range(kH):
-        rows = slice(a * dH, a * dH + (H_out - 1) * sH + 1, sH)
-        for b in range(kW):
-            cols = slice(b * dW, b * dW + (W_out - 1) * sW + 1, sW)
-            values = padded[rows, cols]  # a strided view: position (a, b) of every window
-            hit = (values == top) | (top_is_nan & np.isnan(values))
-            tied += hit & inside[rows, cols]
-    return int((tied >= 2).sum())
-
-
 def pool_image(x: np.ndarray, window: Window, tie_policy: str, gradient: str) -> ImagePooled:
     """Pool ``x`` with ``window``; raises the core's ValueError when the window does not fit."""
     res = pooling.max_pool2d(x, window.kernel, **window.kwargs())
@@ -210,8 +165,8 @@ def pool_image(x: np.ndarray, window: Window, tie_policy: str, gradient: str) ->
         res=res,
         dy=dy,
         dx=pooling.max_pool2d_backward(dy, res, tie_policy),
-        win_counts=win_counts(res, tie_policy),
-        tied_windows=tied_window_count(res),
+        win_counts=pooling.win_counts(res, tie_policy),
+        tied_windows=int((pooling.tie_counts(res) >= 2).sum()),
     )
 
 
