@@ -57,6 +57,7 @@ def wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 60) 
 def start_server(port: int | None = None, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
     """Start ``streamlit run app.py`` on 127.0.0.1; return the process and its base URL."""
     port = port or free_port()
+    (ROOT / "artifacts").mkdir(exist_ok=True)
     log = open(ROOT / "artifacts" / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
