@@ -19,7 +19,7 @@ import pooling
 from figures import format_value, make_grid_figure
 from figures.lessons import make_piecewise_figure
 from ui import grids, presentation, state, text
-from ui.model import Pooled, Window
+from ui.model import Pooled, Window, pooled_from
 
 LESSON = "lesson"  # link parameter: the lesson number, 1-based
 PART = "part"  # link parameter: which example of a lesson that has several
@@ -85,18 +85,7 @@ def pool_example(example: Example) -> Pooled:
     window = example.window
     res = pooling.max_pool2d(example.x, window.kernel, **window.kwargs())
     dy = np.ones(res.out.shape) if example.dy is None else example.dy
-    policy = example.tie_policy
-    return Pooled(
-        x=example.x,
-        dy=dy,
-        tie_policy=policy,
-        window=window,
-        res=res,
-        dx=pooling.max_pool2d_backward(dy, res, policy),
-        win_counts=pooling.win_counts(res, policy),
-        ties=pooling.tie_report(res),
-        contributions=pooling.contributions(dy, res, policy),
-    )
+    return pooled_from(res, window, dy, example.tie_policy)
 
 
 # --------------------------------------------------------------------------- facts (pure: numbers from pooling)

@@ -102,17 +102,22 @@ def pool_view(view: ViewState) -> Pooled | str:
         )
     else:
         dy = view.dy
-    policy = view.tie_policy
+    return pooled_from(res, window, dy, view.tie_policy, problem=problem, notices=notices)
+
+
+def pooled_from(res: pooling.MaxPoolResult, window: Window, dy: np.ndarray, tie_policy: str, *,
+                problem: str | None = None, notices: list[str] | None = None) -> Pooled:
+    """Everything the pages draw for one pooled plane, its upstream gradient and a tie rule."""
     return Pooled(
-        x=view.x,
+        x=res.x,
         dy=dy,
-        tie_policy=policy,
+        tie_policy=tie_policy,
         window=window,
         res=res,
-        dx=pooling.max_pool2d_backward(dy, res, policy),
-        win_counts=pooling.win_counts(res, policy),
+        dx=pooling.max_pool2d_backward(dy, res, tie_policy),
+        win_counts=pooling.win_counts(res, tie_policy),
         ties=pooling.tie_report(res),
-        contributions=pooling.contributions(dy, res, policy),
+        contributions=pooling.contributions(dy, res, tie_policy),
         problem=problem,
-        notices=notices,
+        notices=notices or [],
     )
