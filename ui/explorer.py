@@ -6,12 +6,22 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-import pooling
 from figures import make_grid_figure, selected_cell
 from ui import grids, state, text
 from ui.model import Pooled, pool_view
 
 SELECTION = "sel"
+
+
+MAX_MARKED_SIDE = 24
+"""Winners get their star and outline while both sides of x are at most this; beyond, the marks
+would cover the cells (a 64×64 grid in a third of the page leaves 3 px per cell)."""
+
+
+def figure_size(shape: tuple[int, int]) -> dict:
+    """Height for a grid figure sharing a row with others, and whether winner marks still fit."""
+    side = max(shape)
+    return {"height": 420 if side > 10 else None, "marks": side <= MAX_MARKED_SIDE}
 
 
 def link_warnings() -> None:
@@ -142,9 +152,7 @@ def figures_grid(p: Pooled, cell: tuple[int, int], *, font_scale: float = 1.0) -
     H_out, W_out = p.y.shape
     i, j = cell
     window = geom.window_cells(i, j)
-    receivers = np.array([divmod(int(v), geom.in_shape[1]) for v in
-                          geom.window_index()[i, j][pooling.window_weights(p.res, p.tie_policy)[i, j] != 0]],
-                         dtype=int).reshape(-1, 2)
+    receivers = p.receivers(i, j)
     # Faint outlines of every window help while they can be told apart; past a few hundred
     # they only add noise (and weight), so big grids show just the selected window.
     all_windows = geom.all_window_cells() if H_out * W_out <= 400 else None

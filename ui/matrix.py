@@ -18,6 +18,7 @@ from figures import format_value, make_grid_figure, selected_cell
 from figures.matrix import make_selection_matrix_figure
 from ui import state
 from ui.codec import GridError, format_number, parse_pasted_grid
+from ui.explorer import figure_size
 from ui.model import Pooled, Window, window_of
 from ui.text import latex_number
 
@@ -376,17 +377,6 @@ def forward_check(case: MatrixCase) -> tuple[bool, str]:
 
 
 # --------------------------------------------------------------------------- figures
-
-MAX_MARKED_SIDE = 24
-"""Winners get their star and outline while both sides of x are at most this; beyond, the marks
-would cover the cells (a 64×64 grid in a third of the page leaves 3 px per cell)."""
-
-
-def figure_size(shape: tuple[int, int]) -> dict:
-    """Height for a grid figure sharing a row with others, and whether winner marks still fit."""
-    side = max(shape)
-    return {"height": 420 if side > 10 else None, "marks": side <= MAX_MARKED_SIDE}
-
 
 def matrix_figure(case: MatrixCase, row: int) -> None:
     """S with the selected row outlined; clicking a non-zero entry selects its row."""

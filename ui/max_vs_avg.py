@@ -17,7 +17,7 @@ import pooling
 from figures import format_value, make_grid_figure, selected_cell
 from figures.compare import make_mass_figure
 from ui import state, text
-from ui.matrix import figure_size
+from ui.explorer import figure_size
 from ui.model import Pooled
 
 COUNT_INCLUDE_PAD = "cip"  # link parameter: "0" divides by the real cells only (PyTorch's default is 1)
@@ -160,13 +160,7 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
     p = c.max
     acell = avg_cell(c, cell)
     geom, ageom = p.geometry, c.avg.geometry
-    receivers = np.array(
-        [
-            divmod(int(v), geom.in_shape[1])
-            for v in geom.window_index()[cell][pooling.window_weights(p.res, p.tie_policy)[cell] != 0]
-        ],
-        dtype=int,
-    ).reshape(-1, 2)
+    receivers = p.receivers(*cell)
     size = figure_size(p.x.shape)
     marks = dict(winner_mask=p.win_counts > 0, win_counts=p.win_counts) if size["marks"] else {}
     h = size["height"]

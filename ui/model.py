@@ -72,6 +72,12 @@ class Pooled:
     def y(self) -> np.ndarray:
         return self.res.out
 
+    def receivers(self, i: int, j: int) -> np.ndarray:
+        """(n, 2) int: the (row, col) of the cells window (i, j) sends gradient to under the tie rule."""
+        weights = pooling.window_weights(self.res, self.tie_policy)[i, j]
+        flat = self.geometry.window_index()[i, j][weights != 0]
+        return np.stack(np.divmod(flat.astype(int), self.geometry.in_shape[1]), axis=-1).reshape(-1, 2)
+
 
 def pool_view(view: ViewState) -> Pooled | str:
     """Pool the view's x with its settings; fall back to the last settings that fit, or return a message."""

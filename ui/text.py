@@ -66,8 +66,7 @@ def window_story(p: Pooled, i: int, j: int) -> str:
     tied, widx = pooling.tied_mask(p.res)
     W = p.geometry.in_shape[1]
     tied_cells = [divmod(int(v), W) for v in widx[i, j][tied[i, j]]]
-    weights = pooling.window_weights(p.res, p.tie_policy)[i, j]
-    got = [divmod(int(v), W) for v in widx[i, j][weights != 0]]
+    got = [(int(r), int(c)) for r, c in p.receivers(i, j)]
     value = format_value(p.y[i, j])
     if math.isnan(p.y[i, j]):
         return (f"Window ({i}, {j}) holds NaN at {_cells(tied_cells)}, so y[{i}, {j}] is NaN. PyTorch records "

@@ -19,7 +19,7 @@ from figures import format_value, make_grid_figure, selected_cell
 from figures.compare import make_mass_figure
 from figures.tie_lab import make_probe_figure, make_window_mass_figure
 from ui import grids, state
-from ui.matrix import figure_size
+from ui.explorer import figure_size
 from ui.model import Pooled
 
 PRESETS = {
