@@ -19,7 +19,14 @@ MAX_IMAGE_SIDE = 1024
 """Largest accepted width and height of a picture, in pixels."""
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 """Largest accepted file, in bytes (5 MB)."""
-SAMPLE_PATH = Path(__file__).resolve().parents[1] / "assets" / "sample.png"
+_ROOT = Path(__file__).resolve().parents[1]
+# In a checkout assets/ sits beside ui/; an installed wheel ships it with app.py inside the launcher
+# package (setup.py), and ui/ then sits beside that package in site-packages.
+SAMPLE_PATH = next(
+    (path for path in (_ROOT / "assets" / "sample.png", _ROOT / "maxpool_explainer" / "app" / "assets" / "sample.png")
+     if path.is_file()),
+    _ROOT / "assets" / "sample.png",
+)
 """The bundled picture, drawn by scripts/make_sample_image.py."""
 
 SOURCES = {"sample": "Bundled sample (512×512)", "upload": "Upload a picture"}
