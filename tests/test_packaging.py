@@ -23,8 +23,20 @@ from tests.browser.conftest import free_port, stop_server, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI") == "true"
-NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "artifacts", "build", "dist", "*.egg-info", "__pycache__",
-                                    ".pytest_cache", ".hypothesis", ".ruff_cache", "screenshots", "golden")
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "artifacts",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    "screenshots",
+    "golden",
+)
 
 
 def _can_build_wheels() -> str | None:
@@ -55,9 +67,22 @@ def source(tmp_path_factory) -> Path:
 
 
 def _pip(*args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "pip", *args, "--no-deps", "--no-build-isolation",
-                           "--disable-pip-version-check", "--no-input", "-q"], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            *args,
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -77,15 +102,22 @@ def elsewhere(tmp_path) -> Path:
     return folder
 
 
-def run_python(code: str, cwd: Path, *, path: Path | None = None, site_dir: Path | None = None,
-               timeout: float = 120) -> str:
+def run_python(
+    code: str, cwd: Path, *, path: Path | None = None, site_dir: Path | None = None, timeout: float = 120
+) -> str:
     """Run ``code`` in a fresh interpreter in ``cwd`` that sees the install but not the checkout; its stdout."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
     if path is not None:
         env["PYTHONPATH"] = str(path)
     prelude = f"import site; site.addsitedir({str(site_dir)!r})\n" if site_dir else ""
-    done = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -103,7 +135,8 @@ def test_pip_install_gives_importable_layers_from_any_folder(installed, elsewher
         print(pooling.__file__, figures.__file__, ui.codec.__file__)
         print(res.out.tolist(), res.indices.tolist())
         """,
-        cwd=elsewhere, path=installed,
+        cwd=elsewhere,
+        path=installed,
     )
     files, result = out.splitlines()
     assert all(Path(f).is_relative_to(installed) for f in files.split()), files
@@ -137,7 +170,8 @@ def test_the_command_finds_the_bundled_app_with_every_page(installed, elsewhere)
         from maxpool_explainer.cli import app_dir
         print(app_dir()); print(ui.images.SAMPLE_PATH)
         """,
-        cwd=elsewhere, path=installed,
+        cwd=elsewhere,
+        path=installed,
     )
     app, sample = map(Path, out.splitlines())
     assert app == installed / "maxpool_explainer" / "app"
@@ -159,7 +193,9 @@ def test_the_bundled_app_runs_from_the_install(installed, elsewhere):
         at.switch_page("pages/images.py").run()
         assert not at.exception and not at.error, (at.exception, at.error)
         """,
-        cwd=elsewhere, path=installed, timeout=180,
+        cwd=elsewhere,
+        path=installed,
+        timeout=180,
     )
     assert "Max pooling" in out
 
@@ -172,7 +208,10 @@ def test_the_console_script_starts_the_server(installed, elsewhere):
     log = open(elsewhere / "server.log", "w+")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, str(script), "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=elsewhere, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=elsewhere,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -194,7 +233,8 @@ def test_editable_install_runs_the_checkouts_own_files(source, tmp_path, elsewhe
         from maxpool_explainer.cli import app_dir
         print(pooling.__file__); print(app_dir())
         """,
-        cwd=elsewhere, site_dir=site_dir,
+        cwd=elsewhere,
+        site_dir=site_dir,
     )
     pooling_file, app = map(Path, out.splitlines())
     assert pooling_file == source / "pooling" / "__init__.py"
