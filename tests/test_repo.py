@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import stat
+import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,13 +23,57 @@ def test_readme_has_exactly_two_setup_commands():
     commands = readme_commands()
     assert len(commands) == 2
     run, test = commands
-    assert run == "pip install -r requirements.txt && streamlit run app.py"
-    assert test.endswith("python -m pytest")
+    # A system Python on Debian 12 / Ubuntu 24.04 / Homebrew refuses a bare `pip install`
+    # (externally managed) and may have no `python`: each command makes its own venv and uses it.
+    assert run == "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/streamlit run app.py"
+    steps = test.split(" && ")
+    assert steps[-3:] == ["python3 -m venv .venv", ".venv/bin/pip install -r requirements-dev.txt",
+                          ".venv/bin/python -m pytest"]
+    assert not any(step.startswith(("pip ", "python ")) for step in steps)
+
+
+def test_the_test_command_installs_every_system_package_the_suite_needs():
+    test = readme_commands()[1]
+    apt_install = next(step for step in test.split(" && ") if step.startswith("apt-get install -y "))
+    packages = set(apt_install.removeprefix("apt-get install -y ").split())
+    # Browser tests (Chromium), the replica test (nginx), the class-mode Redis store, and venv on Debian.
+    assert {"chromium", "nginx", "redis-server", "python3-venv"} <= packages
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"**{name}**" in readme.lower() for name in ("chromium", "nginx", "redis-server"))
 
 
 def test_ci_runs_the_readme_test_command_verbatim():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert readme_commands()[1] in ci
+
+
+def _fake_bin(tmp_path, pytest_status: int):
+    """A PATH where apt-get succeeds and the venv's python 'runs pytest' with ``pytest_status``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in {
+        "apt-get": "exit 0",
+        "python3": 'mkdir -p .venv/bin\n'
+        'printf "#!/bin/sh\\nexit 0\\n" > .venv/bin/pip\n'
+        f'printf "#!/bin/sh\\nexit {pytest_status}\\n" > .venv/bin/python\n'
+        "chmod +x .venv/bin/pip .venv/bin/python",
+    }.items():
+        path = bin_dir / name
+        path.write_text("#!/bin/sh\n" + body + "\n")
+        path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize(("pytest_status", "ci_status"), [(0, 0), (1, 1), (5, 1)])
+def test_ci_passes_on_pytest_exit_codes_and_fails_when_nothing_ran(tmp_path, pytest_status, ci_status):
+    copy = tmp_path / "repo"
+    (copy / ".ci").mkdir(parents=True)
+    shutil.copy(ROOT / ".ci" / "run", copy / ".ci" / "run")
+    env = _fake_bin(tmp_path, pytest_status)
+    done = subprocess.run(["bash", str(copy / ".ci" / "run")], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == ci_status, done.stdout + done.stderr
+    assert (copy / ".venv" / "bin" / "python").exists()  # the command ran inside the repository
 
 
 def test_torch_is_never_an_app_dependency():

@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -34,6 +35,8 @@ class Deployment:
             ["bash", str(SCRIPT), "--run-dir", str(run_dir), "--replicas", str(replicas),
              "--max-seconds", str(max_seconds)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            # The replicas run on this interpreter (the test venv's), not whatever python3 is first on PATH.
+            env={**os.environ, "PYTHON": sys.executable},
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
