@@ -7,6 +7,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,52 @@ def test_every_page_leaves_streamlits_pages_folder_mode_first():
     # A deep link on a fresh server would otherwise run the page without app.py (see ui/shell.py).
     for page in sorted((ROOT / "pages").glob("*.py")):
         assert "shell.leave_pages_folder_mode()" in page.read_text(), page.name
+
+
+def test_a_test_run_keeps_screenshots_out_of_tracked_files():
+    from tests.browser.conftest import SCREENSHOTS
+
+    probe = SCREENSHOTS / "explorer.png"
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=ROOT)
+    if ignored.returncode == 128:  # not a git checkout (an unpacked archive): check the rule itself
+        assert "/artifacts/" in (ROOT / ".gitignore").read_text().splitlines()
+    else:
+        assert ignored.returncode == 0, f"{probe} would be tracked by git"
+    assert not SCREENSHOTS.is_relative_to(ROOT / "docs")
+
+
+def test_refresh_screenshots_copies_new_and_changed_pictures_only(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import refresh_screenshots
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    source, target = tmp_path / "artifacts", tmp_path / "docs"
+    source.mkdir()
+    target.mkdir()
+    (source / "same.png").write_bytes(b"same")
+    (target / "same.png").write_bytes(b"same")
+    (source / "changed.png").write_bytes(b"new")
+    (target / "changed.png").write_bytes(b"old")
+    (source / "added.png").write_bytes(b"added")
+    assert refresh_screenshots.copy_screenshots(source, target) == ["added.png", "changed.png"]
+    assert (target / "changed.png").read_bytes() == b"new" and (target / "added.png").read_bytes() == b"added"
+
+
+DOCS = ["README.md", "docs/CONTRIBUTING.md", "docs/deploy.md", "docs/load.md"]
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+FILE_IN_BACKTICKS = re.compile(r"`([^`\s]+\.(?:md|py|toml|txt|sh|yaml|template|png))`")
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_docs_point_only_at_files_that_exist(doc):
+    text = (ROOT / doc).read_text()
+    here = (ROOT / doc).parent
+    missing = []
+    for target in LINK.findall(text):
+        if "://" not in target and not (here / target).exists():
+            missing.append(target)
+    for target in FILE_IN_BACKTICKS.findall(text):
+        if not any((base / target).exists() for base in (here, ROOT)):
+            missing.append(target)
+    assert not missing, f"{doc} points at files that are not in the repository: {missing}"

@@ -1,5 +1,5 @@
 """The tie lab, the matrix view and max vs average in headless Chromium: open each page, use a control,
-see the figures change, and save the screenshots in docs/screenshots/."""
+see the figures change, and save the screenshots in artifacts/screenshots/."""
 
 from __future__ import annotations
 

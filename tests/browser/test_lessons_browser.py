@@ -1,6 +1,6 @@
 """The lessons in headless Chromium, as a teacher uses them: open the lessons, go to the next lesson, load its
 example into the explorer; then presentation mode from the sidebar, in light and dark theme. Screenshots go to
-docs/screenshots/lessons*.png and presentation*.png."""
+artifacts/screenshots/lessons*.png and presentation*.png."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 import pooling
 from pooling import network
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import ROOT, SCREENSHOTS
 from tests.browser.helpers import heatmap_z, wait_until
 from ui import code_export
 
@@ -150,7 +150,7 @@ def test_network_page_kernel_edit_updates_the_gradient(page, app_url):
 
 def test_images_page_full_resolution_and_uploads(page, app_url):
     """The sample pooled at 512x512; the tie rule changes the win counts; a broken upload gets a message."""
-    x = np.asarray(Image.open(SCREENSHOTS.parents[1] / "assets" / "sample.png"), dtype=np.float32) / 255
+    x = np.asarray(Image.open(ROOT / "assets" / "sample.png"), dtype=np.float32) / 255
     open_page(page, app_url, "images?k=3&s=1")
     page.wait_for_selector(".st-key-img_counts_chart .js-plotly-plot")
     res = pooling.max_pool2d(x, 3, stride=1)
