@@ -82,7 +82,7 @@ def avg_pool2d_backward(dout, res: AvgPoolResult) -> np.ndarray:
     n_planes = int(np.prod(res.x.shape[:-2], dtype=np.int64))
     share = (dout.reshape(n_planes, *geom.out_shape) / res.divisor).astype(res.x.dtype)
     widx = geom.window_index()
-    sent = np.broadcast_to(share[..., None, None], (n_planes, *widx.shape)).reshape(n_planes, -1)
+    sent = np.broadcast_to(share[..., None, None], (n_planes, *widx.shape)).reshape(n_planes, widx.size)
     idx = np.broadcast_to(widx.reshape(-1), sent.shape)
     keep = idx >= 0
     plane_of = np.broadcast_to(np.arange(n_planes)[:, None], sent.shape)

@@ -74,6 +74,16 @@ def as_float_input(x) -> np.ndarray:
         raise ValueError(f"x has dtype {x.dtype}; expected real numbers (a float or int array)")
     if not 2 <= x.ndim <= 4:
         raise ValueError(f"x has shape {x.shape}; expected (H, W), (C, H, W) or (N, C, H, W)")
+    # As PyTorch: only the batch N may be 0 (an empty result); an empty channel or spatial
+    # dimension is an error ("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size").
+    names = ("N", "C", "H", "W")[4 - x.ndim :]
+    for name, size in zip(names, x.shape):
+        if size == 0 and name != "N":
+            meaning = {"C": "channels", "H": "rows (height)", "W": "columns (width)"}[name]
+            raise ValueError(
+                f"x has shape {x.shape}: its dimension {name} ({meaning}) is 0; only the batch dimension N "
+                "may be empty (PyTorch: 'Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size')"
+            )
     return x
 
 
