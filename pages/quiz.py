@@ -20,6 +20,7 @@ pooled = pool_view(state.view())
 if isinstance(pooled, str):
     st.error(f"No question yet: {pooled}", icon="⚠️")
     st.stop()
+explorer.dy_notices(pooled)
 if pooled.problem:
     st.warning(f"Using the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
 

@@ -25,6 +25,7 @@ if isinstance(pooled, str):
     st.stop()
 with editor:
     explorer.gradient_panel(pooled.y.shape)
+explorer.dy_notices(pooled)
 if pooled.problem:
     st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
 

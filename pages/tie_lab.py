@@ -19,8 +19,6 @@ explorer.link_warnings()
 pooled = pool_view(state.view())
 tie_lab.preset_buttons(pooled if not isinstance(pooled, str) else None, state.view().x.shape)
 pooled = explorer.editors_and_pool("tie_lab_editors")
-for notice in pooled.notices:
-    st.caption(notice)
 
 # Sections are laid out first and filled below: the step control sits with the finite differences,
 # but everything else depends on it, so it runs first.

@@ -8,7 +8,7 @@ import streamlit as st
 
 from figures import make_grid_figure, selected_cell
 from ui import grids, state, text
-from ui.model import Pooled, pool_view
+from ui.model import Pooled, fit_dy, pool_view
 
 SELECTION = "sel"
 
@@ -51,9 +51,16 @@ def editors_and_pool(key: str, *, expanded: bool = False) -> Pooled:
     if isinstance(pooled, str):
         st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
         st.stop()
+    dy_notices(pooled)
     if pooled.problem:
         st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
     return pooled
+
+
+def dy_notices(p: Pooled) -> None:
+    """Say, right below the dL/dy editor, when the dL/dy in the view does not fit y (``Pooled.notices``)."""
+    for notice in p.notices:
+        st.warning(notice, icon="↔️")
 
 
 def input_panel() -> None:
@@ -95,9 +102,8 @@ def gradient_panel(out_shape: tuple[int, int]) -> None:
     if view.dy is None:
         st.caption(f"Every output sends back 1: L = sum of y. (y is {out_shape[0]}×{out_shape[1]}.)")
         return
-    dy = view.dy if view.dy.shape == out_shape else state.resized(view.dy, out_shape, 1.0)
-    if dy is not view.dy:
-        state.update(dy=dy)
+    # A dL/dy that does not fit y is shown fitted but not written back: ``dy_notices`` says so.
+    dy, _ = fit_dy(view.dy, out_shape)
     edited, problems = grids.cell_editor("dy", dy, label="dL/dy")
     if problems:
         for problem in problems[:5]:

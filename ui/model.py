@@ -96,19 +96,31 @@ def pool_view(view: ViewState) -> Pooled | str:
             window = fallback
         except ValueError:
             return problem
-    notices = []
-    out_shape = res.out.shape
-    if view.dy is None:
-        dy = np.ones(out_shape)
-    elif view.dy.shape != out_shape:
-        dy = state.resized(view.dy, out_shape, 1.0)
-        notices.append(
-            f"dL/dy had shape {view.dy.shape[0]}×{view.dy.shape[1]}, but y is {out_shape[0]}×{out_shape[1]}: "
-            "kept the values that fit and filled the rest with 1."
-        )
-    else:
-        dy = view.dy
-    return pooled_from(res, window, dy, view.tie_policy, problem=problem, notices=notices)
+    dy, notice = fit_dy(view.dy, res.out.shape)
+    return pooled_from(res, window, dy, view.tie_policy, problem=problem, notices=[notice] if notice else [])
+
+
+def fit_dy(dy: np.ndarray | None, out_shape: tuple[int, int]) -> tuple[np.ndarray, str | None]:
+    """The dL/dy the figures use for a y of ``out_shape``, and a notice naming both shapes when ``dy`` does not fit.
+
+    ``dy`` itself is left as it is (in the view and so in the link): a link or an earlier edit
+    is never rewritten behind the user's back; the notice says what is used instead.
+    """
+    if dy is None:
+        return np.ones(out_shape), None
+    if dy.shape == tuple(out_shape):
+        return dy, None
+    used = state.resized(dy, out_shape, 1.0)
+    return used, dy_shape_notice(dy.shape, out_shape)
+
+
+def dy_shape_notice(dy_shape: tuple[int, int], out_shape: tuple[int, int]) -> str:
+    """The message for a dL/dy whose shape is not y's; it names both shapes."""
+    return (
+        f"dL/dy is {dy_shape[0]}×{dy_shape[1]}, but y = maxpool(x) is {out_shape[0]}×{out_shape[1]}, so they do "
+        "not fit. The figures use dL/dy's values where the two overlap and 1 elsewhere; your dL/dy is kept as "
+        "it is (the link too) until you edit it here or choose all ones."
+    )
 
 
 def pooled_from(res: pooling.MaxPoolResult, window: Window, dy: np.ndarray, tie_policy: str, *,
