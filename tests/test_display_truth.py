@@ -1,0 +1,132 @@
+"""What the explorer shows, read off the page and checked against answers worked out by hand:
+
+- where the selected window's outline sits on a padded view (and which drawn values it surrounds);
+- which cells the window math boxes, and which cells it says receive gradient, under each tie rule;
+- what the tie sentence and the window sentence say under ``first`` and ``last`` (not just the rule's name).
+
+Each case below was planted as a bug in the app (outline one cell off, every tied maximum boxed,
+first/last explanations swapped) and no other test failed; these do.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from tests.apptest_util import chart, decode, run_page, shapes, trace
+
+
+def outlined(spec: dict, name: str = "highlight-cell") -> set[tuple[int, int]]:
+    """The (row, col) of each cell outlined with shapes called ``name`` (x = column, y = row in the figure)."""
+    return {(round((s["y0"] + s["y1"]) / 2), round((s["x0"] + s["x1"]) / 2)) for s in shapes(spec, name)}
+
+
+def drawn_values(spec: dict) -> dict[tuple[int, int], float]:
+    """{(row, col): value} of the heatmap as drawn, ghost padding cells included (NaN there)."""
+    t = trace(spec, "grid")
+    rows, cols = decode(t["y"]).astype(int), decode(t["x"]).astype(int)
+    z = t["z"]
+    z = decode(z).astype(float) if isinstance(z, dict) else np.array(z, dtype=float)
+    z = z.reshape(len(rows), len(cols))
+    return {(int(r), int(c)): float(z[a, b]) for a, r in enumerate(rows) for b, c in enumerate(cols)}
+
+
+# --------------------------------------------------------------------------- the outline on padded views
+
+# x is 5×6 with every value different: x[r, c] = 10*r + c, so each window's winner is its bottom-right
+# cell inside the grid. Kernel 3×2, stride 2, padding 1×1: y is 3×4 (floor((5+2-3)/2)+1, floor((6+2-2)/2)+1).
+X_DISTINCT = np.array([[10 * r + c for c in range(6)] for r in range(5)], float)
+PADDED = {"x": ";".join(",".join(str(int(v)) for v in row) for row in X_DISTINCT), "k": "3x2", "s": "2", "p": "1"}
+
+
+@pytest.mark.parametrize("cell", [(0, 0), (1, 2), (2, 3)])
+def test_the_selected_windows_outline_sits_on_its_cells_on_a_padded_view(cell):
+    i, j = cell
+    at = run_page("pages/explorer.py", {**PADDED, "sel": f"{i},{j}"})
+    assert not at.exception
+    # Window (i, j) covers rows 2i-1 .. 2i+1 and columns 2j-1 .. 2j (stride 2, padding 1, kernel 3×2).
+    window = {(2 * i - 1 + a, 2 * j - 1 + b) for a in range(3) for b in range(2)}
+    x_spec = chart(at, "x_chart")
+    assert outlined(x_spec) == window
+    (box,) = shapes(x_spec, "highlight-box")
+    assert (box["y0"], box["y1"], box["x0"], box["x1"]) == (2 * i - 1.5, 2 * i + 1.5, 2 * j - 1.5, 2 * j + 0.5)
+    # The outline surrounds the values x holds there, and the ghost cells where it crosses the padding.
+    drawn = drawn_values(x_spec)
+    for r, c in window:
+        inside = 0 <= r < 5 and 0 <= c < 6
+        assert drawn[(r, c)] == X_DISTINCT[r, c] if inside else np.isnan(drawn[(r, c)]), (r, c)
+    # y and dL/dy outline the output cell itself; dL/dx outlines the window's winner: its largest
+    # value is its bottom-right cell inside the grid.
+    assert outlined(chart(at, "y_chart")) == {(i, j)}
+    assert outlined(chart(at, "dy_chart")) == {(i, j)}
+    winner = (min(2 * i + 1, 4), min(2 * j, 5))
+    assert outlined(chart(at, "dx_chart")) == {winner}
+
+
+# --------------------------------------------------------------------------- the window math under each rule
+
+# x = [[1, 5, 5], [2, 2, 2], [0, 0, 0]], kernel 2, stride 2, padding 1: window (0, 1) covers rows -1..0 and
+# columns 1..2, so it reads [[-inf, -inf], [5, 5]]: a tie between x[0, 1] (window position (1, 0)) and
+# x[0, 2] (position (1, 1)).
+TIED = {"x": "1,5,5;2,2,2;0,0,0", "k": "2", "p": "1", "sel": "0,1"}
+BOXED = {  # window positions boxed, and the input cells the ∂L/∂x lines name with their share
+    "first": ({(1, 0)}, {(0, 1): "1"}),
+    "last": ({(1, 1)}, {(0, 2): "1"}),
+    "split": ({(1, 0), (1, 1)}, {(0, 1): r"\tfrac{1}{2}", (0, 2): r"\tfrac{1}{2}"}),
+    "all": ({(1, 0), (1, 1)}, {(0, 1): "1", (0, 2): "1"}),
+    "none": (set(), {}),
+}
+
+
+def matrix_cells(latex: str) -> list[list[str]]:
+    body = re.search(r"\\begin\{bmatrix\}(.*)\\end\{bmatrix\}", latex, flags=re.S).group(1)
+    return [[cell.strip() for cell in row.split("&")] for row in body.split(r"\\")]
+
+
+@pytest.mark.parametrize("rule", list(BOXED))
+def test_the_window_math_boxes_exactly_the_cells_the_rule_pays(rule):
+    at = run_page("pages/explorer.py", {**TIED, "tie": rule})
+    assert not at.exception
+    lines = [element.value for element in at.latex]
+    matrix = matrix_cells(lines[0])
+    assert [[c.replace(r"\boxed{", "").rstrip("}") for c in row] for row in matrix] == [
+        [r"-\infty", r"-\infty"],
+        ["5", "5"],
+    ]
+    boxed = {(a, b) for a, row in enumerate(matrix) for b, c in enumerate(row) if c.startswith(r"\boxed")}
+    expected_boxed, expected_shares = BOXED[rule]
+    assert boxed == expected_boxed
+    shares = {}
+    for line in lines[1:]:
+        found = re.search(r"\\partial x_\{(\d+),(\d+)\}\} \\mathrel\{\+\}= (.+?) \\cdot", line)
+        shares[(int(found.group(1)), int(found.group(2)))] = found.group(3)
+    assert shares == expected_shares
+
+
+# --------------------------------------------------------------------------- what the sentences say
+
+# x = [[3, 1], [3, 3]] with one 2×2 window: a three-way tie at 3 in cells [0, 0], [1, 0], [1, 1]
+# (reading order). first pays [0, 0], last pays [1, 1].
+THREE_WAY = {"x": "3,1;3,3", "k": "2"}
+
+
+@pytest.mark.parametrize(
+    ("rule", "paid", "says", "never_says"),
+    [
+        ("first", "[0, 0]", "first maximum", "last maximum"),
+        ("last", "[1, 1]", "last maximum", "first maximum"),
+    ],
+)
+def test_the_tie_sentences_say_what_first_and_last_do(rule, paid, says, never_says):
+    at = run_page("pages/explorer.py", {**THREE_WAY, "tie": rule})
+    assert not at.exception
+    (notice,) = [m.value for m in at.info if "tie" in m.value]
+    assert says in notice and never_says not in notice, notice
+    (story,) = [m.value for m in at.markdown if m.value.startswith("Window (0, 0) has a 3-way tie")]
+    assert "[0, 0], [1, 0], [1, 1]" in story
+    assert story.endswith(f"the gradient goes to {paid}."), story
+    # The pictures agree with the words: dL/dx outlines exactly the cell named.
+    r, c = (int(v) for v in paid.strip("[]").split(","))
+    assert outlined(chart(at, "dx_chart")) == {(r, c)}
