@@ -4,7 +4,6 @@ size caps), pooling it at full resolution, and the four big figures."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import streamlit as st
 import pooling
 from figures.images import make_image_figure
 from ui import presentation, state
-from ui.model import Window, window_of
+from ui.model import Pooled, Window, pooled_from, window_of
 
 MAX_IMAGE_SIDE = 1024
 """Largest accepted width and height of a picture, in pixels."""
@@ -143,38 +142,10 @@ def upstream_gradient(kind: str, y: np.ndarray) -> np.ndarray:
     return np.ones_like(y)
 
 
-@dataclass(frozen=True, eq=False)
-class ImagePooled:
-    """One picture pooled at full resolution, and its backward pass."""
-
-    x: np.ndarray
-    window: Window
-    tie_policy: str
-    res: pooling.MaxPoolResult
-    dy: np.ndarray
-    dx: np.ndarray
-    win_counts: np.ndarray
-    tied_windows: int
-
-    @property
-    def y(self) -> np.ndarray:
-        return self.res.out
-
-
-def pool_image(x: np.ndarray, window: Window, tie_policy: str, gradient: str) -> ImagePooled:
-    """Pool ``x`` with ``window``; raises the core's ValueError when the window does not fit."""
+def pool_image(x: np.ndarray, window: Window, tie_policy: str, gradient: str) -> Pooled:
+    """Pool ``x`` with ``window``, wired as the grid pages are; raises the core's ValueError if it does not fit."""
     res = pooling.max_pool2d(x, window.kernel, **window.kwargs())
-    dy = upstream_gradient(gradient, res.out)
-    return ImagePooled(
-        x=x,
-        window=window,
-        tie_policy=tie_policy,
-        res=res,
-        dy=dy,
-        dx=pooling.max_pool2d_backward(dy, res, tie_policy),
-        win_counts=pooling.win_counts(res, tie_policy),
-        tied_windows=int((pooling.tie_counts(res) >= 2).sum()),
-    )
+    return pooled_from(res, window, upstream_gradient(gradient, res.out), tie_policy)
 
 
 def source_panel() -> tuple[bytes | None, str]:
@@ -212,24 +183,24 @@ def gradient_choice() -> str:
     return kind
 
 
-def summary(p: ImagePooled) -> str:
+def summary(p: Pooled) -> str:
     """One sentence of numbers: sizes, winners, ties and gradient mass."""
     H, W = p.x.shape
     H_out, W_out = p.y.shape
     winners = int((p.win_counts > 0).sum())
-    tied_share = p.tied_windows / max(1, H_out * W_out)
+    tied_share = p.tied_window_count / max(1, H_out * W_out)
     return (
         f"x is {H}×{W} = {H * W:,} pixels; y is {H_out}×{W_out} = {H_out * W_out:,} windows "
         f"({p.window.describe()}). {winners:,} pixels receive gradient from at least one window "
-        f"({winners / (H * W):.1%}); {p.tied_windows:,} windows ({tied_share:.1%}) have a tied maximum "
+        f"({winners / (H * W):.1%}); {p.tied_window_count:,} windows ({tied_share:.1%}) have a tied maximum "
         f"(any flat patch ties). Sum of dL/dy = {float(p.dy.sum(dtype=np.float64)):,.6g}; "
         f"sum of dL/dx = {float(p.dx.sum(dtype=np.float64)):,.6g}."
     )
 
 
-def mass_notice(p: ImagePooled) -> str | None:
+def mass_notice(p: Pooled) -> str | None:
     """What the wrong tie rules do to the gradient mass on this picture, or None."""
-    if p.tied_windows == 0 or p.tie_policy not in ("all", "none"):
+    if p.tied_window_count == 0 or p.tie_policy not in ("all", "none"):
         return None
     sent, arrived = float(p.dy.sum(dtype=np.float64)), float(p.dx.sum(dtype=np.float64))
     rule = "every tied maximum gets the full gradient" if p.tie_policy == "all" else "tied maxima get nothing"
@@ -289,7 +260,7 @@ def output_box(geometry: pooling.PoolGeometry, box: tuple[int, int, int, int]) -
     return clamp(lo_r, H_out), clamp(max(hi_r, lo_r), H_out), clamp(lo_c, W_out), clamp(max(hi_c, lo_c), W_out)
 
 
-def figures(p: ImagePooled, box: tuple[int, int, int, int] | None = None) -> dict:
+def figures(p: Pooled, box: tuple[int, int, int, int] | None = None) -> dict:
     """The four full-resolution figures: x, y, win counts and dL/dx; drawn and returned by name."""
     y_box = None if box is None else output_box(p.res.geometry, box)
     scale = presentation.font_scale()

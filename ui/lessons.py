@@ -392,21 +392,12 @@ def _chart(fig, key: str) -> None:
     st.plotly_chart(fig, key=key, config={"displayModeBar": False})
 
 
-def receivers(p: Pooled, focus: tuple[int, int]) -> np.ndarray:
-    """(n, 2) cells to which window ``focus`` sends a non-zero share under the tie rule."""
-    i, j = focus
-    weights = pooling.window_weights(p.res, p.tie_policy)[i, j].ravel()
-    widx = p.geometry.window_index()[i, j].ravel()
-    W = p.geometry.in_shape[1]
-    return np.array([divmod(int(v), W) for v, w in zip(widx, weights) if v >= 0 and w != 0], dtype=int).reshape(-1, 2)
-
-
 def _grid_figures(p: Pooled, focus: tuple[int, int], key: str, *, show: tuple[str, ...] = ("x", "dy", "dx")) -> None:
     """x (winners, windows, the focus window), dL/dy and dL/dx side by side, as in the explorer."""
     scale = presentation.font_scale()
     g = p.geometry
     window = g.window_cells(*focus)
-    sent_to = receivers(p, focus)
+    sent_to = p.receivers(*focus)
     all_windows = [g.window_cells(a, b) for a in range(p.y.shape[0]) for b in range(p.y.shape[1])]
     rows_x = p.x.shape[0] + 2 * g.padding[0]
     builders = {

@@ -7,6 +7,7 @@ not fit) and gathers the results into one object.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,14 +60,28 @@ class Pooled:
     res: pooling.MaxPoolResult
     dx: np.ndarray
     win_counts: np.ndarray
-    ties: list
-    contributions: dict
     problem: str | None = None
     notices: list[str] = field(default_factory=list)
 
     @property
     def geometry(self) -> pooling.PoolGeometry:
         return self.res.geometry
+
+    # Computed on first use: a full-resolution picture (the real-images page) never needs these.
+    @functools.cached_property
+    def ties(self) -> list:
+        """``pooling.tie_report``: the windows whose maximum is tied, with their cells."""
+        return pooling.tie_report(self.res)
+
+    @functools.cached_property
+    def contributions(self) -> dict:
+        """``pooling.contributions``: for each input cell, which windows sent it how much."""
+        return pooling.contributions(self.dy, self.res, self.tie_policy)
+
+    @functools.cached_property
+    def tied_window_count(self) -> int:
+        """How many windows have a tied maximum (two or more cells at the max)."""
+        return int((pooling.tie_counts(self.res) >= 2).sum())
 
     @property
     def y(self) -> np.ndarray:
@@ -134,8 +149,6 @@ def pooled_from(res: pooling.MaxPoolResult, window: Window, dy: np.ndarray, tie_
         res=res,
         dx=pooling.max_pool2d_backward(dy, res, tie_policy),
         win_counts=pooling.win_counts(res, tie_policy),
-        ties=pooling.tie_report(res),
-        contributions=pooling.contributions(dy, res, tie_policy),
         problem=problem,
         notices=notices or [],
     )
