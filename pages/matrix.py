@@ -15,7 +15,7 @@ st.caption(
 
 explorer.link_warnings()
 
-state.seed_widget("matrix_mode", "1d" if state.get_extra(matrix.MODE) == "1d" else "2d")
+state.seed_widget("matrix_mode", state.link_choice(matrix.MODE, ("2d", "1d"), "2d"))
 mode = st.radio(
     "Pool",
     ["2d", "1d"],

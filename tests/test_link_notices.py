@@ -57,3 +57,29 @@ def test_a_dy_that_fits_gets_no_message():
     at = run_page("pages/explorer.py", {**LINK, "dy": "1,2;3,4"})
     assert not shape_messages(at)
     assert np.array_equal(heatmap(chart(at, "dy_chart")), [[1.0, 2.0], [3.0, 4.0]])
+
+
+# Page-owned link keys that were once ignored or changed without a word. Each case: the page, the link,
+# the key that must be named in a warning. x is 4×4 and kernel 2, so y is 2×2.
+SILENT_BEFORE = [
+    ("pages/images.py", {"img": "webcam"}, "img"),
+    ("pages/images.py", {"imgdy": "zeros"}, "imgdy"),
+    ("pages/max_vs_avg.py", {"cip": "maybe"}, "cip"),
+    ("pages/explorer.py", {"present": "yes"}, "present"),
+    ("pages/matrix.py", {"mview": "3d"}, "mview"),
+    ("pages/matrix.py", {"sel": "9,9"}, "sel"),
+    ("pages/matrix.py", {"sel": "a,b"}, "sel"),
+    ("pages/matrix.py", {"mview": "1d", "vsel": "x"}, "vsel"),
+    ("pages/tie_lab.py", {"probe": "9,9"}, "probe"),
+    ("pages/tie_lab.py", {"probe": "<b>hi</b>"}, "probe"),
+]
+
+
+@pytest.mark.parametrize(("page", "link", "key"), SILENT_BEFORE)
+def test_a_page_owned_link_value_that_is_not_used_gets_a_message(page, link, key):
+    at = run_page(page, {"x": LINK["x"], "k": "2", **link})
+    assert not at.exception, [e.value for e in at.exception]
+    named = [w.value for w in at.warning if f"`{key}`" in w.value]
+    assert named, [w.value for w in at.warning]
+    # Whatever the link held is quoted only as plain characters: nothing in it can become markup.
+    assert "<" not in named[0] and "*" not in named[0].replace(f"`{key}`", "")

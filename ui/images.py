@@ -150,7 +150,7 @@ def pool_image(x: np.ndarray, window: Window, tie_policy: str, gradient: str) ->
 
 def source_panel() -> tuple[bytes | None, str]:
     """The picture chooser; returns the chosen file's bytes (None while nothing is uploaded) and its name."""
-    state.seed_widget("img_source", state.get_extra("img", "sample") if state.get_extra("img") in SOURCES else "sample")
+    state.seed_widget("img_source", state.link_choice("img", list(SOURCES), "sample"))
     source = st.radio("Picture", list(SOURCES), key="img_source", format_func=SOURCES.get, horizontal=True)
     state.set_extra(img=None if source == "sample" else source)
     if source == "sample":
@@ -169,7 +169,7 @@ def source_panel() -> tuple[bytes | None, str]:
 
 
 def gradient_choice() -> str:
-    state.seed_widget("img_dy", state.get_extra("imgdy", "ones") if state.get_extra("imgdy") in GRADIENTS else "ones")
+    state.seed_widget("img_dy", state.link_choice("imgdy", list(GRADIENTS), "ones"))
     kind = st.radio(
         "dL/dy",
         list(GRADIENTS),

@@ -203,14 +203,20 @@ def vector_case() -> MatrixCase | None:
 def selected_row(case: MatrixCase) -> int:
     """The selected row of S (an output cell), from the link, clamped to y."""
     H_out, W_out = case.y.shape
+    key = ROW_1D if case.one_d else ROW_2D
+    raw = state.get_extra(key)
     try:
         if case.one_d:
-            i, j = 0, int(state.get_extra(ROW_1D) or 0)
+            i, j = 0, int(raw or 0) if len(raw or "") <= 9 else None
         else:
-            i, j = (int(v) for v in (state.get_extra(ROW_2D) or "0,0").split(","))
+            i, j = (int(v) for v in (raw or "0,0").split(",")) if len(raw or "") <= 19 else (0, None)
+        if j is None:
+            raise ValueError(raw)
+        asked = (i, j)
     except ValueError:
-        i, j = 0, 0
+        i, j, asked = 0, 0, None
     i, j = min(max(i, 0), H_out - 1), min(max(j, 0), W_out - 1)
+    state.link_cell_notice(key, raw, asked, (i, j), "y", (H_out, W_out))
     _store_row(case.one_d, i * W_out + j, W_out)
     return i * W_out + j
 

@@ -88,7 +88,7 @@ def compare(p: Pooled, count_include_pad: bool) -> Comparison | str:
 
 def count_include_pad_control(has_padding: bool) -> bool:
     """A checkbox for count_include_pad (kept in the link); returns its value."""
-    state.seed_widget("mva_cip", state.get_extra(COUNT_INCLUDE_PAD) != "0")
+    state.seed_widget("mva_cip", state.link_choice(COUNT_INCLUDE_PAD, ("0", "1"), "1") != "0")
     value = st.checkbox(
         "Average over padded positions too (count_include_pad, PyTorch's default)",
         key="mva_cip",

@@ -45,7 +45,7 @@ def font_scale() -> float:
 
 def toggle() -> bool:
     """Draw the toggle (in the current container) and keep the link's ``present`` in step with it."""
-    state.seed_widget(PRESENT, state.get_extra(PRESENT) == "1")
+    state.seed_widget(PRESENT, state.link_choice(PRESENT, ("0", "1"), "0") == "1")
     on = st.toggle(
         "Presentation mode",
         key=PRESENT,

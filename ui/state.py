@@ -7,6 +7,8 @@ starts by decoding it, and every run ends by writing the current view into it.
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 import numpy as np
@@ -48,6 +50,39 @@ def set_extra(**values: str | None) -> None:
         else:
             extra[key] = value
     update(extra=extra)
+
+
+def shown_link_text(raw: str, limit: int = 20) -> str:
+    """Link text fit to quote in a message (which renders markdown): short, and only letters, digits and
+    ``. , + -`` kept; anything else shows as ``?``."""
+    cut = raw[:limit] + ("…" if len(raw) > limit else "")
+    return re.sub(r"[^A-Za-z0-9.,+\-…]", "?", cut)
+
+
+def link_choice(key: str, choices: Sequence[str], default: str) -> str:
+    """A page-owned link value that must be one of ``choices``: a missing one is ``default``; any other
+    one gets a warning where it is used (next to its control) and ``default``, never silence."""
+    raw = get_extra(key)
+    if raw is None or raw in choices:
+        return default if raw is None else raw
+    st.warning(
+        f"The link's `{key}` ({shown_link_text(raw)}) is not one of {', '.join(choices)}: using {default}.",
+        icon="🔗",
+    )
+    return default
+
+
+def link_cell_notice(key: str, raw: str | None, asked: tuple[int, int] | None, shown: tuple[int, int],
+                     grid: str, shape: tuple[int, int]) -> None:
+    """Say so when the link's cell ``raw`` (``asked`` once parsed, None if unreadable) is not the one shown."""
+    if raw is None or asked == shown:
+        return
+    where = f"{grid} is {shape[0]}×{shape[1]}"
+    if asked is None:
+        message = f"The link's `{key}` ({shown_link_text(raw)}) is not a cell written row,column; {where}."
+    else:
+        message = f"The link's `{key}` points at {grid}[{asked[0]}, {asked[1]}], outside {grid}; {where}."
+    st.warning(f"{message} Showing {grid}[{shown[0]}, {shown[1]}].", icon="🔗")
 
 
 def url_errors() -> dict[str, str]:

@@ -252,11 +252,14 @@ def probe_cell(p: Pooled, lab: TieLab) -> tuple[int, int]:
     """The probed input cell from the link, clamped to x; by default the first tied cell (or [0, 0])."""
     H, W = p.x.shape
     default = lab.ties[0].cells[0] if lab.ties else (0, 0)
+    raw = state.get_extra(PROBE)
     try:
-        r, c = (int(v) for v in (state.get_extra(PROBE) or "").split(","))
+        r, c = (int(v) for v in (raw or "").split(",")) if len(raw or "") <= 19 else ()
+        asked = (r, c)
     except ValueError:
-        r, c = default
+        (r, c), asked = default, None
     cell = (min(max(r, 0), H - 1), min(max(c, 0), W - 1))
+    state.link_cell_notice(PROBE, raw, asked, cell, "x", (H, W))
     state.set_extra(**{PROBE: f"{cell[0]},{cell[1]}"})
     return cell
 
