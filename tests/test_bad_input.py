@@ -322,6 +322,29 @@ def check_link(page: str, link: dict, *, named: bool = True) -> None:
     assert v.kernel == kernel and v.stride == stride and v.padding == padding and v.dilation == dilation
     assert v.ceil_mode == ceil_mode and v.tie_policy == meaning.get("tie", "first")
     assert_geometry_reported(at, page, np.shape(expected_x), kernel, stride, padding, dilation, ceil_mode)
+    if "dy" in meaning and page in DY_PAGES:
+        assert_dy_kept_and_reported(at, meaning["dy"], np.shape(expected_x), kernel, stride, padding, dilation,
+                                    ceil_mode)
+
+
+# Pages that pool the view's x with the view's dL/dy (the others pool an image, a network's output, or a
+# lesson's own example).
+DY_PAGES = {"pages/explorer.py", "pages/step_through.py", "pages/quiz.py", "pages/tie_lab.py", "pages/matrix.py",
+            "pages/max_vs_avg.py", "pages/code.py"}
+
+
+def assert_dy_kept_and_reported(at: AppTest, dy, shape, kernel, stride, padding, dilation, ceil_mode) -> None:
+    """The link's valid dL/dy stays as given; if it does not fit y, a message names both shapes."""
+    assert same_grid(view(at).dy, dy), (view(at).dy, dy)
+    try:
+        out_shape = pooling.pool_geometry(shape, kernel, stride=stride, padding=padding, dilation=dilation,
+                                          ceil_mode=ceil_mode).out_shape
+    except ValueError:
+        return  # nothing is pooled (the geometry message is checked above)
+    if tuple(out_shape) != np.shape(dy):
+        dy_text, y_text = "{}×{}".format(*np.shape(dy)), "{}×{}".format(*out_shape)
+        shown = [e.value for e in [*at.warning, *at.error, *at.info]]
+        assert any(dy_text in m and y_text in m for m in shown), (dy_text, y_text, shown)
 
 
 # Every kind of bad link in the issue, always tried (several kinds per example to keep runs few).

@@ -108,8 +108,15 @@ def _plain_relative_error(a: float, b: float) -> float:
     return float(abs(fa - fb) / max(Fraction(1, 10**8), abs(fa) + abs(fb)))
 
 
-@given(st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True, width=64),
-                          st.floats(allow_nan=True, allow_infinity=True, width=64)), max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(allow_nan=True, allow_infinity=True, width=64),
+            st.floats(allow_nan=True, allow_infinity=True, width=64),
+        ),
+        max_size=6,
+    )
+)
 def test_relative_error_never_warns_and_matches_the_definition(pairs):
     a = [p[0] for p in pairs]
     b = [p[1] for p in pairs]
