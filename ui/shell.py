@@ -27,8 +27,9 @@ def leave_pages_folder_mode() -> None:
         st.rerun()
 
 
-OWN_INPUT_PAGES = ("pages/images.py", "pages/network.py")
-"""Pages that pool something other than the grid x, so the sidebar does not check the window against x."""
+OWN_INPUT_PAGES = ("pages/images.py", "pages/network.py", "pages/adaptive.py", "pages/one_d.py")
+"""Pages that pool something other than the grid x, or x without the sidebar's window, so the sidebar
+does not check the window against x."""
 
 
 def frame(run_page: Callable[[], object], page_file: str = "pages/explorer.py") -> None:
