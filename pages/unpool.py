@@ -21,8 +21,10 @@ view = unpool.unpool_view(pooled)
 kind, words = unpool.story(view)
 (st.success if kind == "same" else st.warning)(words, icon="⚖️" if kind == "differ" else "✅")
 if pooled.tie_policy != "first":
-    st.caption(f"Both grids use the recorded indices (the 'first' rule); the sidebar's '{pooled.tie_policy}' "
-               "does not apply to unpooling.")
+    st.caption(
+        f"Both grids use the recorded indices (the 'first' rule); the sidebar's '{pooled.tie_policy}' "
+        "does not apply to unpooling."
+    )
 unpool.collision_table(view)
 cell = explorer.selection(pooled)
 unpool.figures(view, cell, font_scale=presentation.font_scale())

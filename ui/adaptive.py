@@ -51,8 +51,10 @@ def pool(out_size: tuple[int, int]) -> Pooled:
         dy = np.ones(out_size)
     elif view.dy.shape != out_size:
         dy = state.resized(view.dy, out_size, 1.0)
-        notices.append(f"dL/dy was {view.dy.shape[0]}×{view.dy.shape[1]}; y is {out_size[0]}×{out_size[1]}: "
-                       "kept the values that fit and filled the rest with 1.")
+        notices.append(
+            f"dL/dy was {view.dy.shape[0]}×{view.dy.shape[1]}; y is {out_size[0]}×{out_size[1]}: "
+            "kept the values that fit and filled the rest with 1."
+        )
     else:
         dy = view.dy
     window = Window(geom.kernel, (1, 1), (0, 0), (1, 1), False)
@@ -80,12 +82,20 @@ def bounds_table(p: Pooled) -> pd.DataFrame:
     geom = p.geometry
     H, W = geom.in_shape
     rows = []
-    for axis, bounds, n, n_out in (("row", geom.row_bounds, H, geom.out_shape[0]),
-                                   ("column", geom.col_bounds, W, geom.out_shape[1])):
+    for axis, bounds, n, n_out in (
+        ("row", geom.row_bounds, H, geom.out_shape[0]),
+        ("column", geom.col_bounds, W, geom.out_shape[1]),
+    ):
         for i, (start, end) in enumerate(bounds):
-            rows.append({"output": f"{axis} {i}", "start = ⌊i·n/n_out⌋": f"⌊{i}·{n}/{n_out}⌋ = {start}",
-                         "end = ⌈(i+1)·n/n_out⌉": f"⌈{i + 1}·{n}/{n_out}⌉ = {end}", "size": end - start,
-                         "overlaps the next": "yes" if i + 1 < len(bounds) and bounds[i + 1][0] < end else ""})
+            rows.append(
+                {
+                    "output": f"{axis} {i}",
+                    "start = ⌊i·n/n_out⌋": f"⌊{i}·{n}/{n_out}⌋ = {start}",
+                    "end = ⌈(i+1)·n/n_out⌉": f"⌈{i + 1}·{n}/{n_out}⌉ = {end}",
+                    "size": end - start,
+                    "overlaps the next": "yes" if i + 1 < len(bounds) and bounds[i + 1][0] < end else "",
+                }
+            )
     table = pd.DataFrame(rows).set_index("output")
     st.container(key="ad_bounds").dataframe(table, width="stretch")
     return table
@@ -100,10 +110,15 @@ def summary(p: Pooled) -> str:
     widths = sorted({e - s for s, e in geom.col_bounds})
     sizes = f"window heights {' or '.join(map(str, heights))}, widths {' or '.join(map(str, widths))}"
     if (H_out, W_out) == (1, 1):
-        return (f"Global max pooling: one window covers all of x ({H}×{W}); y is its largest value and the whole "
-                "of dL/dy goes to the winner.")
-    overlap = ("Neighbouring windows overlap, so a cell can win more than one window and then adds up their "
-               "gradients." if geom.overlapping else "No two windows overlap here.")
+        return (
+            f"Global max pooling: one window covers all of x ({H}×{W}); y is its largest value and the whole "
+            "of dL/dy goes to the winner."
+        )
+    overlap = (
+        "Neighbouring windows overlap, so a cell can win more than one window and then adds up their gradients."
+        if geom.overlapping
+        else "No two windows overlap here."
+    )
     return f"{H}×{W} into {H_out}×{W_out}: {sizes}. {overlap}"
 
 
@@ -111,5 +126,4 @@ def window_line(p: Pooled, cell: tuple[int, int]) -> str:
     """The selected window's bounds and value, in words."""
     i, j = cell
     (r0, r1), (c0, c1) = p.geometry.row_bounds[i], p.geometry.col_bounds[j]
-    return (f"y[{i}, {j}] = max of x[{r0}:{r1}, {c0}:{c1}] (a {r1 - r0}×{c1 - c0} window) = "
-            f"{format_value(p.y[i, j])}")
+    return f"y[{i}, {j}] = max of x[{r0}:{r1}, {c0}:{c1}] (a {r1 - r0}×{c1 - c0} window) = {format_value(p.y[i, j])}"

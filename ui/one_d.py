@@ -67,8 +67,7 @@ class Signal1d:
 
 
 def _load_question() -> None:
-    st.session_state.update(od_x=_signal_text(QUESTION_SIGNAL), od_dy="", od_k=4, od_s=4, od_p=0, od_d=1,
-                            od_ceil=False)
+    st.session_state.update(od_x=_signal_text(QUESTION_SIGNAL), od_dy="", od_k=4, od_s=4, od_p=0, od_d=1, od_ceil=False)
 
 
 def _load_overlap() -> None:
@@ -85,10 +84,13 @@ def controls() -> Signal1d:
         state.seed_widget(widget, links.read(key, _parse_int(key, minimum), default))
     state.seed_widget("od_ceil", links.read("ceil1", _parse_flag, False))
     presets = st.columns(2)
-    presets[0].button("The question's x = [x1, x2, x3, x4]", key="od_question", on_click=_load_question,
-                      help="One window over all four values, x1 the largest.")
-    presets[1].button("Overlapping windows: [0, 5, 1, 0], kernel 3, stride 1", key="od_overlap",
-                      on_click=_load_overlap)
+    presets[0].button(
+        "The question's x = [x1, x2, x3, x4]",
+        key="od_question",
+        on_click=_load_question,
+        help="One window over all four values, x1 the largest.",
+    )
+    presets[1].button("Overlapping windows: [0, 5, 1, 0], kernel 3, stride 1", key="od_overlap", on_click=_load_overlap)
     text_x, text_dy = st.columns(2)
     raw_x = text_x.text_input("Signal x (values separated by commas; nan, inf allowed)", key="od_x")
     raw_dy = text_dy.text_input("dL/dy (empty: all ones)", key="od_dy")
@@ -132,8 +134,14 @@ class Pooled1d:
 def pool(signal: Signal1d, tie_policy: str) -> Pooled1d | str:
     """Pool the signal; a message instead if the window does not fit."""
     try:
-        res = pooling.max_pool1d(signal.x, signal.kernel, stride=signal.stride, padding=signal.padding,
-                                 dilation=signal.dilation, ceil_mode=signal.ceil_mode)
+        res = pooling.max_pool1d(
+            signal.x,
+            signal.kernel,
+            stride=signal.stride,
+            padding=signal.padding,
+            dilation=signal.dilation,
+            ceil_mode=signal.ceil_mode,
+        )
     except ValueError as err:
         return str(err)
     notice = None
@@ -144,8 +152,7 @@ def pool(signal: Signal1d, tie_policy: str) -> Pooled1d | str:
         if given.shape[0] == n_out:
             dy = given
         else:
-            notice = (f"dL/dy has {given.shape[0]} values but y has {n_out}: using all ones. "
-                      f"Give {n_out} values.")
+            notice = f"dL/dy has {given.shape[0]} values but y has {n_out}: using all ones. Give {n_out} values."
     dx = pooling.max_pool2d_backward(dy, res, tie_policy)
     weights = pooling.window_weights(res.plane, tie_policy)[0, :, 0, :]
     return Pooled1d(signal, res, dy, dx, tie_policy, weights, notice)
@@ -166,14 +173,16 @@ def window_lines(p: Pooled1d, j: int) -> list[str]:
     for pos, w in zip(widx, p.weights[j]):
         if pos >= 0 and w != 0:
             share = "" if w == 1 else rf"{latex_number(w)} \cdot "
-            lines.append(rf"\frac{{\partial L}}{{\partial x_{{{pos + 1}}}}} \mathrel{{+}}= {share}"
-                         rf"\frac{{\partial L}}{{\partial y_{{{j + 1}}}}} = {share}{latex_number(p.dy[j])}")
+            lines.append(
+                rf"\frac{{\partial L}}{{\partial x_{{{pos + 1}}}}} \mathrel{{+}}= {share}"
+                rf"\frac{{\partial L}}{{\partial y_{{{j + 1}}}}} = {share}{latex_number(p.dy[j])}"
+            )
     return lines
 
 
 def gradient_line(p: Pooled1d) -> str:
     """dL/dx as a vector with its numbers."""
-    return (r"\frac{\partial L}{\partial x} = [" + ", ".join(latex_number(v) for v in p.dx) + "]")
+    return r"\frac{\partial L}{\partial x} = [" + ", ".join(latex_number(v) for v in p.dx) + "]"
 
 
 def figures(p: Pooled1d, j: int, *, font_scale: float = 1.0) -> dict:
@@ -185,17 +194,32 @@ def figures(p: Pooled1d, j: int, *, font_scale: float = 1.0) -> dict:
     h = int(190 * font_scale)
     row = dict(font_scale=font_scale, height=h)
     figs = {
-        "od_x_chart": make_grid_figure(p.signal.x[None], name="x", title="x: the signal, winners ★",
-                                       winner_mask=wins[None] > 0, win_counts=wins[None],
-                                       window_cells=geom.all_window_cells(), highlight_cells=window,
-                                       padding=(0, geom.padding[1]), **row),
-        "od_y_chart": make_grid_figure(p.res.out[None], name="y", title="y = maxpool1d(x)",
-                                       highlight_cells=np.array([(0, j)]), **row),
-        "od_dy_chart": make_grid_figure(p.dy[None], name="dL/dy", kind="gradient", title="dL/dy",
-                                        highlight_cells=np.array([(0, j)]), **row),
-        "od_dx_chart": make_grid_figure(p.dx[None], name="dL/dx", kind="gradient", title="dL/dx",
-                                        highlight_cells=receivers if len(receivers) else None,
-                                        padding=(0, geom.padding[1]), **row),
+        "od_x_chart": make_grid_figure(
+            p.signal.x[None],
+            name="x",
+            title="x: the signal, winners ★",
+            winner_mask=wins[None] > 0,
+            win_counts=wins[None],
+            window_cells=geom.all_window_cells(),
+            highlight_cells=window,
+            padding=(0, geom.padding[1]),
+            **row,
+        ),
+        "od_y_chart": make_grid_figure(
+            p.res.out[None], name="y", title="y = maxpool1d(x)", highlight_cells=np.array([(0, j)]), **row
+        ),
+        "od_dy_chart": make_grid_figure(
+            p.dy[None], name="dL/dy", kind="gradient", title="dL/dy", highlight_cells=np.array([(0, j)]), **row
+        ),
+        "od_dx_chart": make_grid_figure(
+            p.dx[None],
+            name="dL/dx",
+            kind="gradient",
+            title="dL/dx",
+            highlight_cells=receivers if len(receivers) else None,
+            padding=(0, geom.padding[1]),
+            **row,
+        ),
     }
     for key, fig in figs.items():
         st.plotly_chart(fig, key=key, config={"displayModeBar": False})
@@ -212,7 +236,11 @@ def output_choice(p: Pooled1d) -> int:
     if st.session_state.get("od_sel", 1) > n:
         st.session_state["od_sel"] = 1
     state.seed_widget("od_sel", linked)
-    j = st.selectbox("Explain output", list(range(1, n + 1)), key="od_sel",
-                     format_func=lambda k: f"y{k} = {format_value(p.res.out[k - 1])}")
+    j = st.selectbox(
+        "Explain output",
+        list(range(1, n + 1)),
+        key="od_sel",
+        format_func=lambda k: f"y{k} = {format_value(p.res.out[k - 1])}",
+    )
     state.set_extra(sel1=None if j == 1 else str(j))
     return j - 1

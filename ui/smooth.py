@@ -69,8 +69,12 @@ def _load_tie_example() -> None:
 
 
 def tie_example_button() -> None:
-    st.button("Load a grid with tied maxima", key="smooth_tie_example", on_click=_load_tie_example,
-              help="A 4×4 grid whose 2×2 windows mostly hold a two-way tie.")
+    st.button(
+        "Load a grid with tied maxima",
+        key="smooth_tie_example",
+        on_click=_load_tie_example,
+        help="A 4×4 grid whose 2×2 windows mostly hold a two-way tie.",
+    )
 
 
 @dataclass(frozen=True)
@@ -104,10 +108,16 @@ def smooth_view(p: Pooled, T: float, cell: tuple[int, int]) -> SmoothView:
     split = pooling.window_weights(p.res, "split")[i, j].reshape(-1)[real]
     values = p.x.reshape(-1)[widx[real]][None, :]
     # The same smooth max on the window alone, as a 1×n plane, at every sampled temperature.
-    paths = np.stack([
-        pooling.smooth_max_pool2d(values, (1, values.shape[1]), temperature=t).weights.reshape(-1)
-        for t in PATH_TEMPERATURES
-    ]) if values.size else np.zeros((len(PATH_TEMPERATURES), 0))
+    paths = (
+        np.stack(
+            [
+                pooling.smooth_max_pool2d(values, (1, values.shape[1]), temperature=t).weights.reshape(-1)
+                for t in PATH_TEMPERATURES
+            ]
+        )
+        if values.size
+        else np.zeros((len(PATH_TEMPERATURES), 0))
+    )
     weights = smooth.weights[i, j].reshape(-1)[real]
     return SmoothView(p, smooth, dx, cell, positions, weights, tied, first, split, paths)
 
@@ -115,13 +125,15 @@ def smooth_view(p: Pooled, T: float, cell: tuple[int, int]) -> SmoothView:
 def numbers_table(v: SmoothView) -> pd.DataFrame:
     """One row per cell of the selected window: its value, its weight at T, and the two tie rules' shares."""
     x = v.hard.x
-    table = pd.DataFrame({
-        "cell": [f"x[{r}, {c}]" for r, c in v.positions],
-        "value": [format_value(x[r, c]) for r, c in v.positions],
-        f"weight at T = {v.smooth.temperature:g}": [f"{w:.6f}" for w in v.weights],
-        "limit T→0 (split)": [f"{w:.6f}" for w in v.split],
-        "first (frameworks)": [f"{w:g}" for w in v.first],
-    }).set_index("cell")
+    table = pd.DataFrame(
+        {
+            "cell": [f"x[{r}, {c}]" for r, c in v.positions],
+            "value": [format_value(x[r, c]) for r, c in v.positions],
+            f"weight at T = {v.smooth.temperature:g}": [f"{w:.6f}" for w in v.weights],
+            "limit T→0 (split)": [f"{w:.6f}" for w in v.split],
+            "first (frameworks)": [f"{w:g}" for w in v.first],
+        }
+    ).set_index("cell")
     st.container(key="smooth_numbers").dataframe(table, width="stretch")
     return table
 
@@ -134,17 +146,21 @@ def limit_story(v: SmoothView) -> str:
     if not len(v.positions):
         return f"Window ({i}, {j}) lies wholly in the padding: no cell, no weight."
     if any(math.isnan(x) for x in v.hard.x[tuple(np.array(v.positions).T)]):
-        return (f"Window ({i}, {j}) holds NaN: the smooth max and all its weights are NaN, at every temperature.")
+        return f"Window ({i}, {j}) holds NaN: the smooth max and all its weights are NaN, at every temperature."
     top = float(v.weights[v.tied].sum())
     if n_tied == 1:
-        return (f"Window ({i}, {j}) has one maximum. At T = {T:g} it holds {top:.4f} of the gradient; as T falls "
-                "its share tends to 1 and every other share to 0: the smooth rule becomes the argmax, as every "
-                "tie rule agrees when there is no tie.")
+        return (
+            f"Window ({i}, {j}) has one maximum. At T = {T:g} it holds {top:.4f} of the gradient; as T falls "
+            "its share tends to 1 and every other share to 0: the smooth rule becomes the argmax, as every "
+            "tie rule agrees when there is no tie."
+        )
     share = v.weights[v.tied]
-    return (f"Window ({i}, {j}) has a {n_tied}-way tie. The tied cells hold equal weights at every temperature "
-            f"(now {format_value(float(share[0]))} each, {top:.4f} together); as T falls, together they tend to 1, so "
-            f"each tends to 1/{n_tied}. The limit of the smooth rule is **split**; the frameworks' **first** gives "
-            "everything to one of them instead: a different, equally valid subgradient.")
+    return (
+        f"Window ({i}, {j}) has a {n_tied}-way tie. The tied cells hold equal weights at every temperature "
+        f"(now {format_value(float(share[0]))} each, {top:.4f} together); as T falls, together they tend to 1, so "
+        f"each tends to 1/{n_tied}. The limit of the smooth rule is **split**; the frameworks' **first** gives "
+        "everything to one of them instead: a different, equally valid subgradient."
+    )
 
 
 def figures(v: SmoothView, *, font_scale: float = 1.0) -> dict:
@@ -157,21 +173,47 @@ def figures(v: SmoothView, *, font_scale: float = 1.0) -> dict:
     kH, kW = geom.kernel
     weight_grid = v.smooth.weights[i, j]
     figs = {
-        "smooth_x_chart": make_grid_figure(p.x, name="x", title="x: the selected window", highlight_cells=window,
-                                           padding=geom.padding, height=h, font_scale=font_scale),
-        "smooth_w_chart": make_grid_figure(weight_grid, name="weight", title=f"weights of window ({i}, {j}) at "
-                                           f"T = {v.smooth.temperature:g}", font_scale=font_scale),
-        "smooth_dx_chart": make_grid_figure(v.dx, name="dL/dx smooth", kind="gradient", title="dL/dx, smooth max",
-                                            highlight_cells=window, padding=geom.padding, height=h,
-                                            font_scale=font_scale),
-        "smooth_dxhard_chart": make_grid_figure(p.dx, name="dL/dx max", kind="gradient",
-                                                title=f"dL/dx, max with '{p.tie_policy}'", highlight_cells=window,
-                                                winner_mask=p.win_counts > 0 if size["marks"] else None,
-                                                padding=geom.padding, height=h, font_scale=font_scale),
+        "smooth_x_chart": make_grid_figure(
+            p.x,
+            name="x",
+            title="x: the selected window",
+            highlight_cells=window,
+            padding=geom.padding,
+            height=h,
+            font_scale=font_scale,
+        ),
+        "smooth_w_chart": make_grid_figure(
+            weight_grid,
+            name="weight",
+            title=f"weights of window ({i}, {j}) at T = {v.smooth.temperature:g}",
+            font_scale=font_scale,
+        ),
+        "smooth_dx_chart": make_grid_figure(
+            v.dx,
+            name="dL/dx smooth",
+            kind="gradient",
+            title="dL/dx, smooth max",
+            highlight_cells=window,
+            padding=geom.padding,
+            height=h,
+            font_scale=font_scale,
+        ),
+        "smooth_dxhard_chart": make_grid_figure(
+            p.dx,
+            name="dL/dx max",
+            kind="gradient",
+            title=f"dL/dx, max with '{p.tie_policy}'",
+            highlight_cells=window,
+            winner_mask=p.win_counts > 0 if size["marks"] else None,
+            padding=geom.padding,
+            height=h,
+            font_scale=font_scale,
+        ),
     }
     labels = [f"x[{r}, {c}] = {format_value(p.x[r, c])}" for r, c in v.positions]
-    figs["smooth_paths_chart"] = make_weight_paths_figure(PATH_TEMPERATURES, v.paths, labels,
-                                                          v.smooth.temperature, font_scale=font_scale)
+    figs["smooth_paths_chart"] = make_weight_paths_figure(
+        PATH_TEMPERATURES, v.paths, labels, v.smooth.temperature, font_scale=font_scale
+    )
     top = st.columns([3, 2])
     top[0].plotly_chart(figs["smooth_x_chart"], key="smooth_x_chart", config={"displayModeBar": False})
     top[1].plotly_chart(figs["smooth_w_chart"], key="smooth_w_chart", config={"displayModeBar": False})

@@ -44,9 +44,12 @@ def _use_overlap_example() -> None:
 
 
 def overlap_button() -> None:
-    st.button("Try overlapping windows (kernel 3, stride 1)", key="unpool_overlap_example",
-              on_click=_use_overlap_example,
-              help="Loads a 5×5 grid whose large values win several overlapping windows.")
+    st.button(
+        "Try overlapping windows (kernel 3, stride 1)",
+        key="unpool_overlap_example",
+        on_click=_use_overlap_example,
+        help="Loads a 5×5 grid whose large values win several overlapping windows.",
+    )
 
 
 def story(v: UnpoolView) -> tuple[str, str]:
@@ -54,15 +57,21 @@ def story(v: UnpoolView) -> tuple[str, str]:
     geom = v.p.geometry
     if not v.collisions:
         if geom.overlapping:
-            return "same", ("The windows overlap, but no cell is the recorded winner of two of them here, so "
-                            "unpooling dL/dy and the backward pass give the same grid. Make a large value win "
-                            "two windows to see them part.")
-        return "same", ("The windows do not overlap, so each cell is the winner of at most one window: putting "
-                        "dL/dy back at the recorded indices (unpooling) *is* the backward pass.")
+            return "same", (
+                "The windows overlap, but no cell is the recorded winner of two of them here, so "
+                "unpooling dL/dy and the backward pass give the same grid. Make a large value win "
+                "two windows to see them part."
+            )
+        return "same", (
+            "The windows do not overlap, so each cell is the winner of at most one window: putting "
+            "dL/dy back at the recorded indices (unpooling) *is* the backward pass."
+        )
     n = len(v.collisions)
-    return "differ", (f"{n} cell{'s are' if n > 1 else ' is'} the recorded winner of several windows. The "
-                      "backward pass adds what those windows send; unpooling writes them one after another, so "
-                      "only the last write stays. Same switches, different operation.")
+    return "differ", (
+        f"{n} cell{'s are' if n > 1 else ' is'} the recorded winner of several windows. The "
+        "backward pass adds what those windows send; unpooling writes them one after another, so "
+        "only the last write stays. Same switches, different operation."
+    )
 
 
 def collision_table(v: UnpoolView) -> pd.DataFrame | None:
@@ -72,13 +81,15 @@ def collision_table(v: UnpoolView) -> pd.DataFrame | None:
     rows = []
     for c in v.collisions:
         sends = [v.p.dy[w] for w in c.windows]
-        rows.append({
-            "cell": f"x[{c.cell[0]}, {c.cell[1]}]",
-            "won by windows": ", ".join(f"y[{i}, {j}]" for i, j in c.windows),
-            "their dL/dy": " + ".join(format_value(g) for g in sends),
-            "dL/dx (adds)": format_value(v.dx[c.cell]),
-            "unpooled (last write)": format_value(v.unpooled[c.cell]),
-        })
+        rows.append(
+            {
+                "cell": f"x[{c.cell[0]}, {c.cell[1]}]",
+                "won by windows": ", ".join(f"y[{i}, {j}]" for i, j in c.windows),
+                "their dL/dy": " + ".join(format_value(g) for g in sends),
+                "dL/dx (adds)": format_value(v.dx[c.cell]),
+                "unpooled (last write)": format_value(v.unpooled[c.cell]),
+            }
+        )
     table = pd.DataFrame(rows).set_index("cell")
     st.container(key="unpool_collisions").dataframe(table, width="stretch")
     return table
@@ -95,18 +106,38 @@ def figures(v: UnpoolView, cell: tuple[int, int], *, font_scale: float = 1.0) ->
     targets = np.zeros(p.x.shape, bool)
     targets.reshape(-1)[p.res.indices[p.res.indices >= 0]] = True
     figs = {
-        "unpool_x_chart": make_grid_figure(p.x, name="x", title="x: the recorded winners (switches) ★",
-                                           winner_mask=targets if size["marks"] else None,
-                                           highlight_cells=geom.window_cells(*cell), padding=geom.padding,
-                                           window_cells=geom.all_window_cells(), height=h, font_scale=font_scale),
-        "unpool_dy_chart": make_grid_figure(p.dy, name="dL/dy", kind="gradient", title="dL/dy",
-                                            highlight_cells=np.array([cell]), font_scale=font_scale),
-        "unpool_up_chart": make_grid_figure(v.unpooled, name="unpool(dL/dy)", kind="gradient",
-                                            title="max_unpool2d(dL/dy, indices): writes", highlight_cells=mark,
-                                            height=h, font_scale=font_scale),
-        "unpool_dx_chart": make_grid_figure(v.dx, name="dL/dx", kind="gradient",
-                                            title="dL/dx (backward, 'first'): adds", highlight_cells=mark,
-                                            height=h, font_scale=font_scale),
+        "unpool_x_chart": make_grid_figure(
+            p.x,
+            name="x",
+            title="x: the recorded winners (switches) ★",
+            winner_mask=targets if size["marks"] else None,
+            highlight_cells=geom.window_cells(*cell),
+            padding=geom.padding,
+            window_cells=geom.all_window_cells(),
+            height=h,
+            font_scale=font_scale,
+        ),
+        "unpool_dy_chart": make_grid_figure(
+            p.dy, name="dL/dy", kind="gradient", title="dL/dy", highlight_cells=np.array([cell]), font_scale=font_scale
+        ),
+        "unpool_up_chart": make_grid_figure(
+            v.unpooled,
+            name="unpool(dL/dy)",
+            kind="gradient",
+            title="max_unpool2d(dL/dy, indices): writes",
+            highlight_cells=mark,
+            height=h,
+            font_scale=font_scale,
+        ),
+        "unpool_dx_chart": make_grid_figure(
+            v.dx,
+            name="dL/dx",
+            kind="gradient",
+            title="dL/dx (backward, 'first'): adds",
+            highlight_cells=mark,
+            height=h,
+            font_scale=font_scale,
+        ),
     }
     top = st.columns(2)
     top[0].plotly_chart(figs["unpool_x_chart"], key="unpool_x_chart", config={"displayModeBar": False})
