@@ -26,6 +26,7 @@ from .frameworks import (
     FrameworkPool,
     framework_padding,
     framework_pool2d,
+    pytorch_settings,
     same_padding,
     torch_equivalent,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "max_unpool2d",
     "output_size",
     "pool_geometry",
+    "pytorch_settings",
     "relative_error",
     "routing",
     "runner_up_gap",

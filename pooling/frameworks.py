@@ -55,11 +55,28 @@ def torch_equivalent(size: int, kernel: int, stride: int, mode: str) -> tuple[in
     """
     before, after = framework_padding(size, kernel, stride, mode)
     n_out = (size + before + after - kernel) // stride + 1
-    for padding in range(0, kernel // 2 + 1):
-        for ceil_mode in (False, True):
-            n = output_size(size, kernel, stride, padding, 1, ceil_mode)
-            if n == n_out and padding == before:
-                return padding, ceil_mode
+    if before > kernel // 2:
+        return None
+    for ceil_mode in (False, True):
+        if output_size(size, kernel, stride, before, 1, ceil_mode) == n_out:
+            return before, ceil_mode
+    return None
+
+
+def pytorch_settings(in_shape, kernel, stride, mode: str):
+    """PyTorch ``(padding pair, ceil_mode)`` placing the same windows as TF/JAX ``mode`` on an (H, W) plane, or None.
+
+    One ceil-mode flag must serve both dimensions, as ``F.max_pool2d`` takes one.
+    """
+    for ceil_mode in (False, True):
+        pads = []
+        for size, k, s in zip(in_shape, kernel, stride):
+            before, after = framework_padding(size, k, s, mode)
+            n_out = (size + before + after - k) // s + 1
+            fits = before <= k // 2 and output_size(size, k, s, before, 1, ceil_mode) == n_out
+            pads.append(before if fits else None)
+        if None not in pads:
+            return (pads[0], pads[1]), ceil_mode
     return None
 
 

@@ -261,3 +261,23 @@ def test_pytorch_convention_is_the_core():
         mine = pooling.framework_pool2d(x, 3, 2, framework="pytorch", pads=((1, 1), (1, 1)))
         core = pooling.max_pool2d(x, 3, stride=2, padding=1)
         assert np.array_equal(mine.out, core.out, equal_nan=True) and np.array_equal(mine.winners, core.indices)
+
+
+def test_pytorch_settings_place_the_same_windows_as_same_padding():
+    # Whenever PyTorch settings are returned, its windows must be exactly SAME's windows.
+    for H in range(1, 8):
+        for k in range(1, 5):
+            for s in range(1, 4):
+                for mode in pooling.PADDING_MODES:
+                    settings = pooling.pytorch_settings((H, H), (k, k), (s, s), mode)
+                    pads = pooling.framework_padding(H, k, s, mode)
+                    if H + sum(pads) < k:
+                        continue
+                    ours = pooling.framework_pool2d(np.zeros((H, H)), k, s, framework="pytorch", pads=(pads, pads))
+                    if settings is None:
+                        # Only SAME with more padding after than PyTorch can add, or more than k // 2 before.
+                        assert mode == "same"
+                        continue
+                    (p, _), ceil_mode = settings
+                    geom = pooling.pool_geometry((H, H), k, stride=s, padding=p, ceil_mode=ceil_mode)
+                    assert np.array_equal(geom.window_index().reshape(ours.window_index.shape), ours.window_index)
