@@ -3,7 +3,7 @@ forward and backward, ties and overlaps included."""
 
 import streamlit as st
 
-from ui import one_d, presentation, shell, state
+from ui import explorer, one_d, presentation, shell, state
 
 shell.leave_pages_folder_mode()
 
@@ -15,6 +15,7 @@ st.caption(
     "is a 2-D grid of one row, so everything on the other pages holds here."
 )
 
+explorer.link_warnings()
 signal = one_d.controls()
 pooled = one_d.pool(signal, state.view().tie_policy)
 if isinstance(pooled, str):

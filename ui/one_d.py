@@ -100,7 +100,7 @@ def controls() -> Signal1d:
         window[key] = int(col.number_input(label, minimum, MAX_GRID_SIDE, step=1, key=widget))
     ceil_mode = cols[4].checkbox("ceil mode", key="od_ceil")
     try:
-        x = _parse_signal(raw_x, "x")
+        x = _parse_signal(raw_x, "signal")
         state.set_extra(sig=None if np.array_equal(x, QUESTION_SIGNAL) else _signal_text(x))
     except GridError as err:
         text_x.error(f"{links.md_escape(str(err))}. Showing the last valid signal.", icon="⚠️")
