@@ -15,7 +15,8 @@ import streamlit as st
 
 import pooling
 from figures import make_grid_figure
-from ui import grids, links, state
+from figures.export import Panel
+from ui import export, grids, links, state
 from ui.model import window_of
 
 NAMES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX / Flax", "keras": "Keras (TF backend)"}
@@ -198,6 +199,7 @@ def figures(c: Comparison, x: np.ndarray, *, font_scale: float = 1.0) -> dict:
     """x once; then per framework its y over its dL/dx, the cells that differ from the reference outlined."""
     figs = {}
     columns = st.columns(len(c.results))
+    y_panels, dx_panels = [], []
     for col, (fw, r) in zip(columns, c.results.items()):
         y_diff, dx_diff = differing(c, fw)
         wins = np.zeros(x.shape, bool)
@@ -218,7 +220,12 @@ def figures(c: Comparison, x: np.ndarray, *, font_scale: float = 1.0) -> dict:
             highlight_cells=dx_diff if len(dx_diff) else None,
             font_scale=font_scale,
         )
+        y_panels.append(Panel(f"{NAMES[fw]}: y", r.out, highlight=y_diff if len(y_diff) else None))
+        dx_panels.append(
+            Panel(f"{NAMES[fw]}: dL/dx", r.dx, "gradient", winners=wins, highlight=dx_diff if len(dx_diff) else None)
+        )
         with col:
             st.plotly_chart(figs[f"fw_y_{fw}"], key=f"fw_y_{fw}", config={"displayModeBar": False})
             st.plotly_chart(figs[f"fw_dx_{fw}"], key=f"fw_dx_{fw}", config={"displayModeBar": False})
+    export.offer(y_panels + dx_panels, f"Max pooling by framework ({c.mode.upper()})", "frameworks", len(y_panels))
     return figs

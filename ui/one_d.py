@@ -13,7 +13,8 @@ import streamlit as st
 
 import pooling
 from figures import format_value, make_grid_figure
-from ui import links, state
+from figures.export import Panel
+from ui import export, links, state
 from ui.codec import MAX_GRID_SIDE, GridError, format_grid, parse_grid
 from ui.text import latex_number
 
@@ -221,6 +222,17 @@ def figures(p: Pooled1d, j: int, *, font_scale: float = 1.0) -> dict:
             **row,
         ),
     }
+    export.offer(
+        [
+            Panel("x", p.signal.x[None], highlight=window, winners=wins[None] > 0),
+            Panel("y = maxpool1d(x)", p.res.out[None], highlight=np.array([(0, j)])),
+            Panel("dL/dy", p.dy[None], "gradient", highlight=np.array([(0, j)])),
+            Panel("dL/dx", p.dx[None], "gradient", highlight=receivers if len(receivers) else None),
+        ],
+        f"1-D max pooling, kernel {p.signal.kernel}, stride {p.signal.stride}, tie rule '{p.tie_policy}'",
+        "maxpool1d",
+        columns=1,
+    )
     for key, fig in figs.items():
         st.plotly_chart(fig, key=key, config={"displayModeBar": False})
     return figs

@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui import controls, state
+from ui import controls, export, state
 
 
 def leave_pages_folder_mode() -> None:
@@ -36,4 +36,5 @@ def frame(run_page: Callable[[], object], page_file: str = "pages/explorer.py") 
     """Draw the shared sidebar controls, run the page, then write the view into the URL."""
     controls.sidebar_controls(check_fit=page_file not in OWN_INPUT_PAGES)
     run_page()
+    export.sidebar_downloads()
     state.sync_url()

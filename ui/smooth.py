@@ -15,8 +15,9 @@ import streamlit as st
 
 import pooling
 from figures import format_value, make_grid_figure
+from figures.export import Panel
 from figures.smooth import make_weight_paths_figure
-from ui import grids, links, state
+from ui import export, grids, links, state
 from ui.explorer import figure_size
 from ui.model import Pooled
 
@@ -213,6 +214,16 @@ def figures(v: SmoothView, *, font_scale: float = 1.0) -> dict:
     labels = [f"x[{r}, {c}] = {format_value(p.x[r, c])}" for r, c in v.positions]
     figs["smooth_paths_chart"] = make_weight_paths_figure(
         PATH_TEMPERATURES, v.paths, labels, v.smooth.temperature, font_scale=font_scale
+    )
+    export.offer(
+        [
+            Panel("x", p.x, highlight=window),
+            Panel(f"weights at T = {v.smooth.temperature:g}", weight_grid),
+            Panel("dL/dx, smooth max", v.dx, "gradient", highlight=window),
+            Panel(f"dL/dx, max ('{p.tie_policy}')", p.dx, "gradient", highlight=window),
+        ],
+        f"Smooth max, window ({i}, {j}), T = {v.smooth.temperature:g}",
+        "smooth-max",
     )
     top = st.columns([3, 2])
     top[0].plotly_chart(figs["smooth_x_chart"], key="smooth_x_chart", config={"displayModeBar": False})

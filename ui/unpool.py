@@ -14,7 +14,8 @@ import streamlit as st
 
 import pooling
 from figures import format_value, make_grid_figure
-from ui import grids, state
+from figures.export import Panel
+from ui import export, grids, state
 from ui.explorer import figure_size
 from ui.model import Pooled
 
@@ -139,6 +140,16 @@ def figures(v: UnpoolView, cell: tuple[int, int], *, font_scale: float = 1.0) ->
             font_scale=font_scale,
         ),
     }
+    export.offer(
+        [
+            Panel("x (switches outlined)", p.x, highlight=geom.window_cells(*cell), winners=targets),
+            Panel("dL/dy", p.dy, "gradient", highlight=np.array([cell])),
+            Panel("max_unpool2d(dL/dy): writes", v.unpooled, "gradient", highlight=mark),
+            Panel("dL/dx: adds", v.dx, "gradient", highlight=mark),
+        ],
+        "Unpooling switches vs the backward pass",
+        "unpooling",
+    )
     top = st.columns(2)
     top[0].plotly_chart(figs["unpool_x_chart"], key="unpool_x_chart", config={"displayModeBar": False})
     top[1].plotly_chart(figs["unpool_dy_chart"], key="unpool_dy_chart", config={"displayModeBar": False})
