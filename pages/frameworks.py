@@ -3,7 +3,6 @@ computed here with each one's conventions, the cells that differ marked."""
 
 import streamlit as st
 
-from figures import make_grid_figure
 from ui import explorer, frameworks, presentation, shell, state
 
 shell.leave_pages_folder_mode()
@@ -28,7 +27,7 @@ if isinstance(comparison, str):
     st.stop()
 st.info(frameworks.story(comparison), icon=":material/compare:")
 st.plotly_chart(
-    make_grid_figure(x, name="x", title="x", font_scale=presentation.font_scale()),
+    frameworks.x_figure(comparison, x, font_scale=presentation.font_scale()),
     key="fw_x_chart",
     config={"displayModeBar": False},
 )

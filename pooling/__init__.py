@@ -29,6 +29,7 @@ from .frameworks import (
     pytorch_settings,
     same_padding,
     torch_equivalent,
+    window_cells,
 )
 from .geometry import PoolGeometry, as_pair, output_size, pool_geometry
 from .gradcheck import (
@@ -106,6 +107,7 @@ __all__ = [
     "tied_mask",
     "torch_equivalent",
     "win_counts",
+    "window_cells",
     "window_values",
     "window_weights",
     "winner_mask",

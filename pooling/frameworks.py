@@ -106,6 +106,23 @@ class FrameworkPool:
     window_index: np.ndarray
 
 
+def window_cells(in_shape, kernel, stride, pads) -> np.ndarray:
+    """(n_windows, kH*kW, 2) int: (row, col) of every window position, padding included (rows -1, H, ... there).
+
+    For drawing: with SAME padding the extra row and column show up after the grid.
+    """
+    H, W = in_shape
+    (kH, kW), (sH, sW) = kernel, stride
+    (top, bottom), (left, right) = pads
+    H_out = (H + top + bottom - kH) // sH + 1
+    W_out = (W + left + right - kW) // sW + 1
+    rows = np.arange(H_out)[:, None] * sH - top + np.arange(kH)[None, :]
+    cols = np.arange(W_out)[:, None] * sW - left + np.arange(kW)[None, :]
+    r = np.broadcast_to(rows[:, None, :, None], (H_out, W_out, kH, kW))
+    c = np.broadcast_to(cols[None, :, None, :], (H_out, W_out, kH, kW))
+    return np.stack([r, c], axis=-1).reshape(H_out * W_out, kH * kW, 2)
+
+
 def _window_index(in_shape, kernel, stride, pads) -> np.ndarray:
     H, W = in_shape
     (kH, kW), (sH, sW) = kernel, stride

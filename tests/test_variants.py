@@ -281,3 +281,10 @@ def test_pytorch_settings_place_the_same_windows_as_same_padding():
                     (p, _), ceil_mode = settings
                     geom = pooling.pool_geometry((H, H), k, stride=s, padding=p, ceil_mode=ceil_mode)
                     assert np.array_equal(geom.window_index().reshape(ours.window_index.shape), ours.window_index)
+
+
+def test_window_cells_show_same_padding_after_the_grid():
+    # 5 columns, kernel 2, stride 2, SAME: windows start at 0, 2, 4; the last reaches column 5 (padding).
+    cells = pooling.window_cells((1, 5), (1, 2), (1, 2), ((0, 0), (0, 1)))
+    assert cells[:, :, 1].tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert (cells[:, :, 0] == 0).all()

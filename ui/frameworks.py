@@ -133,6 +133,14 @@ def compare(x: np.ndarray, mode: str) -> Comparison | str:
     return Comparison(mode, kernel, stride, pads, results, settings, next(iter(results)))
 
 
+def x_figure(c: Comparison, x: np.ndarray, *, font_scale: float = 1.0):
+    """x with every window outlined: SAME's extra padding shows as ghost cells after the grid."""
+    cells = pooling.window_cells(x.shape, c.kernel, c.stride, c.pads)
+    return make_grid_figure(
+        x, name="x", title="x, with every window (padding: grey)", window_cells=cells, font_scale=font_scale
+    )
+
+
 def differing(c: Comparison, framework: str) -> tuple[np.ndarray, np.ndarray]:
     """Cells (row, col) where this framework's y, and its dL/dx, differ from the reference framework's."""
     ref, mine = c.results[c.reference], c.results[framework]
