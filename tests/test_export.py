@@ -12,7 +12,8 @@ from PIL import Image
 import pooling
 from figures.export import CELL, Panel, build_scene, to_gif, to_png, to_svg
 from tests.apptest_util import run_page
-from ui.export import step_scenes
+from ui.codec import decode_view
+from ui.export import step_scenes, view_picture
 from ui.steps import plan_steps
 
 SEED = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=float)
@@ -93,3 +94,17 @@ def test_every_page_offers_the_downloads(page):
     assert {"export_png", "export_svg"} <= keys
     if page == "pages/step_through.py":
         assert "export_gif" in keys
+
+
+def test_view_picture_outlines_the_selected_window():
+    view, errors = decode_view({"x": ["1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4"], "sel": ["1,0"]})
+    assert not errors
+    panels, caption, columns = view_picture(view)
+    assert [p.name for p in panels] == ["x", "y = maxpool(x)", "dL/dx", "dL/dy"] and columns == 2
+    # Window (1, 0) of kernel 2 covers rows 2-3, columns 0-1; its winner is the 3 at (2, 0).
+    assert sorted(map(tuple, panels[0].highlight.tolist())) == [(2, 0), (2, 1), (3, 0), (3, 1)]
+    assert panels[2].highlight.tolist() == [[2, 0]]
+    assert "kernel 2" in caption
+    bad, _ = decode_view({"x": ["1,2"], "k": ["3"]})
+    panels, caption, _ = view_picture(bad)
+    assert len(panels) == 1 and "does not fit" in caption

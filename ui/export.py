@@ -8,11 +8,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+import pooling
 from figures.export import Panel, build_scene, to_gif, to_png, to_svg
 from ui import state
-from ui.model import Pooled, pool_view
+from ui.model import Pooled, pooled_from, window_of
 
 OFFERED = "_export_offer"
+"""Session key: what the page offers this run, as (a function returning (panels, caption, columns), file name)."""
 
 
 def pooled_panels(p: Pooled, cell: tuple[int, int]) -> list[Panel]:
@@ -30,36 +32,50 @@ def pooled_panels(p: Pooled, cell: tuple[int, int]) -> list[Panel]:
 
 def offer(panels: list[Panel], caption: str, name: str, columns: int = 2) -> None:
     """Let this run's sidebar downloads show ``panels`` instead of the explorer's four grids."""
-    st.session_state[OFFERED] = (panels, caption, name, columns)
+    st.session_state[OFFERED] = (lambda: (panels, caption, columns), name)
 
 
-def _default_offer():
-    pooled = pool_view(state.view())
-    if isinstance(pooled, str):
-        return None
-    text = state.get_extra("sel") or "0,0"
+def view_picture(view, tie_policy: str | None = None):
+    """(panels, caption, columns) of a view's x, y, dL/dx and dL/dy, the ``sel`` window outlined.
+
+    Pure (no session state), so it can run in the download's own thread, only when clicked.
+    """
+    window = window_of(view)
+    try:
+        res = pooling.max_pool2d(view.x, window.kernel, **window.kwargs())
+    except ValueError as err:
+        return [Panel("x", view.x)], f"x (the window does not fit: {err})", 1
+    dy = view.dy if view.dy is not None and view.dy.shape == res.out.shape else np.ones(res.out.shape)
+    policy = tie_policy or view.tie_policy
+    pooled = pooled_from(res, window, dy, policy)
+    text = view.extra.get("sel") or "0,0"
     try:
         i, j = (int(v) for v in text.split(",", 1))
     except ValueError:
         i = j = 0
-    H_out, W_out = pooled.y.shape
+    H_out, W_out = res.out.shape
     cell = (min(max(i, 0), H_out - 1), min(max(j, 0), W_out - 1))
-    caption = f"Max pooling: {pooled.window.describe()}, tie rule '{pooled.tie_policy}'"
-    return pooled_panels(pooled, cell), caption, "maxpool", 2
+    return pooled_panels(pooled, cell), f"Max pooling: {window.describe()}, tie rule '{policy}'", 2
 
 
 def sidebar_downloads() -> None:
-    """PNG (2x) and SVG of the page's picture, in the sidebar; built only when clicked."""
-    chosen = st.session_state.pop(OFFERED, None) or _default_offer()
+    """PNG (2x) and SVG of the page's picture, in the sidebar; drawn only when a button is clicked."""
+    chosen = st.session_state.pop(OFFERED, None)
     if chosen is None:
-        return
-    panels, caption, name, columns = chosen
+        view = state.view()  # a frozen snapshot: later edits make a new one
+        chosen = (lambda: view_picture(view), "maxpool")
+    build, name = chosen
+
+    def scene():
+        panels, caption, columns = build()
+        return build_scene(panels, columns, caption)
+
     with st.sidebar:
         st.header("For slides")
         left, right = st.columns(2)
         left.download_button(
             "PNG (2×)",
-            data=lambda: to_png(build_scene(panels, columns, caption), scale=2.0),
+            data=lambda: to_png(scene(), scale=2.0),
             file_name=f"{name}.png",
             mime="image/png",
             key="export_png",
@@ -68,7 +84,7 @@ def sidebar_downloads() -> None:
         )
         right.download_button(
             "SVG",
-            data=lambda: to_svg(build_scene(panels, columns, caption)),
+            data=lambda: to_svg(scene()),
             file_name=f"{name}.svg",
             mime="image/svg+xml",
             key="export_svg",
