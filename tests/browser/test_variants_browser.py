@@ -101,3 +101,13 @@ def test_frameworks_nan_example_and_svg_download(page, app_url):
     assert (
         text.startswith("<svg") and text.count('class="cell"') == 4 * 4 + 16 * 4
     )  # four 2x2 y grids, four 4x4 dL/dx grids
+
+
+def test_step_through_gif_has_one_frame_per_step(page, app_url):
+    """The step-through's GIF, downloaded from the real server, has one frame per step (9 windows: 18)."""
+    open_page(page, app_url, "step_through?x=1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4&k=2&s=1")
+    with page.expect_download() as download:
+        page.locator(".st-key-export_gif button").first.click()
+    with open(download.value.path(), "rb") as f:
+        gif = Image.open(io.BytesIO(f.read()))
+        assert gif.format == "GIF" and gif.n_frames == 18
