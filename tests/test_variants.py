@@ -288,3 +288,14 @@ def test_window_cells_show_same_padding_after_the_grid():
     cells = pooling.window_cells((1, 5), (1, 2), (1, 2), ((0, 0), (0, 1)))
     assert cells[:, :, 1].tolist() == [[0, 1], [2, 3], [4, 5]]
     assert (cells[:, :, 0] == 0).all()
+
+
+def test_explanations_work_on_adaptive_results():
+    # 1x5 into 1x3: windows [0,2), [1,4), [3,5) over [2, 2, 1, 2, 2].
+    res = pooling.adaptive_max_pool2d(np.array([[2.0, 2, 1, 2, 2]]), (1, 3))
+    # Windows: [2, 2] (cells 0-1), [2, 1, 2] (cells 1-3), [2, 2] (cells 3-4): each a two-way tie.
+    assert pooling.tie_counts(res).tolist() == [[2, 2, 2]]
+    fd = pooling.finite_differences(np.ones((1, 3)), res, step=0.25)
+    # Forward difference: +h on a tied max raises every window it is tied in: cells 1 and 3 are in two.
+    assert fd.forward.tolist() == [[1, 2, 0, 2, 1]]
+    assert pooling.check_subgradient(res, "split").valid and not pooling.check_subgradient(res, "all").valid
