@@ -230,6 +230,8 @@ def figures(v: SmoothView, *, font_scale: float = 1.0) -> dict:
     top[1].plotly_chart(figs["smooth_w_chart"], key="smooth_w_chart", config={"displayModeBar": False})
     st.caption(f"The weights form a {kH}×{kW} grid like the window; padding positions get 0.")
     st.plotly_chart(figs["smooth_paths_chart"], key="smooth_paths_chart", config={"displayModeBar": False})
+    if int(v.tied.sum()) > 1:
+        st.caption("The tied cells' curves coincide at every temperature (one is drawn over the other).")
     bottom = st.columns(2)
     bottom[0].plotly_chart(figs["smooth_dx_chart"], key="smooth_dx_chart", config={"displayModeBar": False})
     bottom[1].plotly_chart(figs["smooth_dxhard_chart"], key="smooth_dxhard_chart", config={"displayModeBar": False})
