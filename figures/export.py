@@ -9,8 +9,8 @@ highlight colour and winners outlined in black.
 
 from __future__ import annotations
 
+import functools
 import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from figures.grid import HIGHLIGHT, MAX_ANNOTATED_SIDE, NAN_COLOR, format_value
 
+PENDING_COLOR = "#eeeeee"
 CELL = 40
 """Cell side in pixels at scale 1 (PNG 2x doubles it)."""
 GAP = 24
@@ -45,6 +46,8 @@ class Panel:
         Cells outlined in black.
     limits : (float, float), optional
         Colour range; by default from the finite values (symmetric for gradients).
+    pending : ndarray of bool, shape (H, W), optional
+        Cells not computed yet (a step-through): drawn blank, without a number.
     """
 
     name: str
@@ -53,6 +56,7 @@ class Panel:
     highlight: np.ndarray | None = None
     winners: np.ndarray | None = None
     limits: tuple[float, float] | None = None
+    pending: np.ndarray | None = None
 
 
 @dataclass
@@ -74,20 +78,19 @@ def _scale_colors(name: str) -> np.ndarray:
 _SCALES = {kind: _scale_colors(kind) for kind in ("values", "gradient")}
 
 
-def _color(v: float, lo: float, hi: float, kind: str) -> str:
-    if math.isnan(v):
-        return NAN_COLOR
+def _colors(values: np.ndarray, lo: float, hi: float, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fill colour (hex) and a readable ink colour for every value at once; NaN gets the NaN grey."""
     stops = _SCALES[kind]
-    t = 0.5 if hi <= lo else (min(max(v, lo), hi) - lo) / (hi - lo)
-    pos = t * (len(stops) - 1)
-    i = min(int(pos), len(stops) - 2)
-    rgb = stops[i] + (stops[i + 1] - stops[i]) * (pos - i)
-    return "#{:02x}{:02x}{:02x}".format(*(int(round(c)) for c in rgb))
-
-
-def _ink(fill: str) -> str:
-    r, g, b = (int(fill[k : k + 2], 16) for k in (1, 3, 5))
-    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
+    t = np.full(values.shape, 0.5) if hi <= lo else (np.clip(values, lo, hi) - lo) / (hi - lo)
+    pos = np.nan_to_num(t, nan=0.0) * (len(stops) - 1)
+    i = np.minimum(pos.astype(int), len(stops) - 2)
+    rgb = np.rint(stops[i] + (stops[i + 1] - stops[i]) * (pos - i)[..., None]).astype(int)
+    fill = np.array(["#{:02x}{:02x}{:02x}".format(*c) for c in rgb.reshape(-1, 3)], dtype=object).reshape(values.shape)
+    light = rgb @ np.array([0.299, 0.587, 0.114]) > 140
+    nan = np.isnan(values)
+    fill[nan] = NAN_COLOR
+    light[nan] = True  # the NaN grey is light
+    return fill, np.where(light, "#000000", "#ffffff")
 
 
 def _limits(p: Panel) -> tuple[float, float]:
@@ -132,14 +135,15 @@ def _draw_panel(scene: Scene, p: Panel, x0: int, y0: int) -> None:
     scene.items.append(("text", x0, y0 + 20, p.name, 18, "#000000", "start", True))
     top = y0 + TITLE
     annotated = H <= MAX_ANNOTATED_SIDE and W <= MAX_ANNOTATED_SIDE
+    fills, inks = _colors(values, lo, hi, p.kind)
+    pending = np.zeros(values.shape, bool) if p.pending is None else np.asarray(p.pending, bool)
     for r in range(H):
         for c in range(W):
-            v = values[r, c]
-            fill = _color(v, lo, hi, p.kind)
+            fill = PENDING_COLOR if pending[r, c] else fills[r, c]
             scene.items.append(("rect", x0 + c * CELL, top + r * CELL, CELL, CELL, fill, "#ffffff", 1, "cell"))
-            if annotated:
+            if annotated and not pending[r, c]:
                 cx, cy = x0 + c * CELL + CELL / 2, top + r * CELL + CELL / 2 + 5
-                scene.items.append(("text", cx, cy, format_value(v), 14, _ink(fill), "middle", False))
+                scene.items.append(("text", cx, cy, format_value(values[r, c]), 14, inks[r, c], "middle", False))
     if p.winners is not None:
         for r, c in np.argwhere(p.winners):
             scene.items.append(
@@ -196,11 +200,15 @@ def _ascii(text: str) -> str:
     return text.replace("−∞", "-inf").replace("∞", "inf").replace("−", "-")
 
 
-def to_image(scene: Scene, scale: float = 2.0) -> Image.Image:
-    """The scene painted with Pillow at ``scale`` (2: twice the pixels, for sharp slides)."""
+def to_image(scene: Scene, scale: float = 2.0, glyphs: dict | None = None) -> Image.Image:
+    """The scene painted with Pillow at ``scale`` (2: twice the pixels, for sharp slides).
+
+    ``glyphs`` caches each distinct text as a mask, so the frames of an animation (and the many
+    equal numbers of one grid) are rendered once and pasted after that.
+    """
     img = Image.new("RGB", (int(scene.width * scale), int(scene.height * scale)), "#ffffff")
     draw = ImageDraw.Draw(img)
-    fonts: dict[tuple[int, bool], ImageFont.ImageFont] = {}
+    glyphs = {} if glyphs is None else glyphs
     for item in scene.items:
         if item[0] == "rect":
             _, x, y, w, h, fill, stroke, width, _ = item
@@ -208,25 +216,39 @@ def to_image(scene: Scene, scale: float = 2.0) -> Image.Image:
             draw.rectangle(box, fill=fill, outline=stroke, width=max(1, round(width * scale)) if stroke else 0)
         else:
             _, x, y, text, size, fill, anchor, bold = item
-            key = (int(size * scale), bold)
-            if key not in fonts:
-                fonts[key] = ImageFont.load_default(size=key[0])
-            draw.text(
-                (x * scale, y * scale),
-                _ascii(text),
-                fill=fill,
-                font=fonts[key],
-                anchor="ms" if anchor == "middle" else "ls",
-                stroke_width=1 if bold else 0,
-                stroke_fill=fill,
-            )
+            key = (_ascii(text), int(size * scale), anchor, bold)
+            if key not in glyphs:
+                glyphs[key] = _glyph(*key)
+            mask, (dx, dy) = glyphs[key]
+            if mask is not None:
+                img.paste(fill, (int(round(x * scale)) + dx, int(round(y * scale)) + dy), mask)
     return img
+
+
+def _glyph(text: str, size: int, anchor: str, bold: bool):
+    """(mask, offset from the anchor point) of one text, or (None, ...) for an empty one."""
+    font = _font(size)
+    pil_anchor = "ms" if anchor == "middle" else "ls"
+    stroke = 1 if bold else 0
+    left, top, right, bottom = font.getbbox(text, anchor=pil_anchor, stroke_width=stroke)
+    if right <= left or bottom <= top:
+        return None, (0, 0)
+    mask = Image.new("L", (right - left, bottom - top), 0)
+    ImageDraw.Draw(mask).text(
+        (-left, -top), text, fill=255, font=font, anchor=pil_anchor, stroke_width=stroke, stroke_fill=255
+    )
+    return mask, (left, top)
+
+
+@functools.lru_cache(maxsize=16)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
 
 
 def to_png(scene: Scene, scale: float = 2.0) -> bytes:
     """PNG bytes of the scene at ``scale``."""
     buffer = io.BytesIO()
-    to_image(scene, scale).save(buffer, format="PNG", optimize=True)
+    to_image(scene, scale).save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
 
 
@@ -234,7 +256,12 @@ def to_gif(scenes: Sequence[Scene], *, seconds_per_frame: float = 1.0, scale: fl
     """An animated GIF with one frame per scene, looping forever."""
     if not scenes:
         raise ValueError("an animation needs at least one frame")
-    frames = [to_image(s, scale).convert("P", palette=Image.Palette.ADAPTIVE, colors=255) for s in scenes]
+    glyphs: dict = {}
+    images = [to_image(s, scale, glyphs) for s in scenes]
+    # One palette for every frame, taken from the last (it shows the most colours): quantizing each
+    # frame on its own costs more and makes colours flicker between frames.
+    palette = images[-1].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    frames = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
     buffer = io.BytesIO()
     frames[0].save(
         buffer,

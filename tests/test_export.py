@@ -108,3 +108,19 @@ def test_view_picture_outlines_the_selected_window():
     bad, _ = decode_view({"x": ["1,2"], "k": ["3"]})
     panels, caption, _ = view_picture(bad)
     assert len(panels) == 1 and "does not fit" in caption
+
+
+def test_long_step_throughs_get_no_gif_but_a_reason():
+    at = run_page("pages/step_through.py", {"x": ";".join([",".join(["1"] * 16)] * 16), "k": "1"})
+    assert not at.exception
+    assert "export_gif" not in {b.key for b in at.get("download_button")}
+    assert any("up to 200 steps; this view has 512" in c.value for c in at.caption)
+
+
+def test_step_frames_leave_outputs_not_computed_yet_blank():
+    res = pooling.max_pool2d(np.arange(16.0).reshape(4, 4), 2)
+    scenes = step_scenes(plan_steps(res, np.ones((2, 2))), "t")
+    root = ET.fromstring(to_svg(scenes[0]))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    y_texts = texts[texts.index("y") + 1 : texts.index("dL/dx")]
+    assert y_texts == ["5"]  # after forward step 1 only y[0, 0] = max(0, 1, 4, 5) is known

@@ -107,7 +107,7 @@ def step_scenes(plan, caption: str):
         backward = step.phase == "backward"
         panels = [
             Panel("x", res.x, highlight=step.window_cells, winners=step.win_counts > 0, limits=x_limits),
-            Panel("y", step.y, highlight=np.array([step.cell]), limits=x_limits),
+            Panel("y", step.y, highlight=np.array([step.cell]), limits=x_limits, pending=~step.y_done),
             Panel(
                 "dL/dx",
                 step.dx,
@@ -122,8 +122,19 @@ def step_scenes(plan, caption: str):
     return scenes
 
 
+MAX_GIF_FRAMES = 200
+"""Longest step-through offered as a GIF: a 16x16 grid with kernel 2 (128 steps) takes some seconds
+to draw; thousands of frames would take minutes and make a file no slide wants."""
+
+
 def step_gif_button(plan, caption: str) -> None:
     """An animated GIF of the whole step-through, one frame per step (made when clicked)."""
+    if plan.n_steps > MAX_GIF_FRAMES:
+        st.caption(
+            f"An animated GIF is offered up to {MAX_GIF_FRAMES} steps; this view has {plan.n_steps}. "
+            "A smaller x or a larger stride gives fewer windows."
+        )
+        return
     st.download_button(
         f"Animated GIF ({plan.n_steps} frames, one per step)",
         data=lambda: to_gif(step_scenes(plan, caption), seconds_per_frame=1.0),
