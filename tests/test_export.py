@@ -124,3 +124,9 @@ def test_step_frames_leave_outputs_not_computed_yet_blank():
     texts = [t.text for t in root.iter(f"{SVG}text")]
     y_texts = texts[texts.index("y") + 1 : texts.index("dL/dx")]
     assert y_texts == ["5"]  # after forward step 1 only y[0, 0] = max(0, 1, 4, 5) is known
+
+
+def test_pages_with_their_own_input_get_no_grid_picture():
+    at = run_page("pages/network.py")
+    assert not at.exception
+    assert "export_png" not in {b.key for b in at.get("download_button")}

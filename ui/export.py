@@ -58,9 +58,15 @@ def view_picture(view, tie_policy: str | None = None):
     return pooled_panels(pooled, cell), f"Max pooling: {window.describe()}, tie rule '{policy}'", 2
 
 
-def sidebar_downloads() -> None:
-    """PNG (2x) and SVG of the page's picture, in the sidebar; drawn only when a button is clicked."""
+def sidebar_downloads(fallback: bool = True) -> None:
+    """PNG (2x) and SVG of the page's picture, in the sidebar; drawn only when a button is clicked.
+
+    A page that did not ``offer`` a picture gets the view's four grids if ``fallback``, else no buttons
+    (pages that pool a picture or a layer of their own, not the grid x).
+    """
     chosen = st.session_state.pop(OFFERED, None)
+    if chosen is None and not fallback:
+        return
     if chosen is None:
         view = state.view()  # a frozen snapshot: later edits make a new one
         chosen = (lambda: view_picture(view), "maxpool")

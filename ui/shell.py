@@ -36,5 +36,6 @@ def frame(run_page: Callable[[], object], page_file: str = "pages/explorer.py") 
     """Draw the shared sidebar controls, run the page, then write the view into the URL."""
     controls.sidebar_controls(check_fit=page_file not in OWN_INPUT_PAGES)
     run_page()
-    export.sidebar_downloads()
+    # Pages pooling an image or a network layer show no grid x: no default picture for them.
+    export.sidebar_downloads(fallback=page_file not in ("pages/images.py", "pages/network.py"))
     state.sync_url()
