@@ -21,6 +21,11 @@ PAGES = [
     ("Edges", "pages/max_vs_avg.py", "Max vs average", ":material/compare_arrows:"),
     ("Edges", "pages/images.py", "Real images", ":material/image:"),
     ("Edges", "pages/code.py", "Reproduce in code", ":material/code:"),
+    ("Beyond", "pages/smooth_max.py", "Smooth max and the limit", ":material/thermostat:"),
+    ("Beyond", "pages/unpool.py", "Unpooling switches", ":material/swap_vert:"),
+    ("Beyond", "pages/adaptive.py", "Global and adaptive", ":material/aspect_ratio:"),
+    ("Beyond", "pages/one_d.py", "1-D view", ":material/linear_scale:"),
+    ("Beyond", "pages/frameworks.py", "Frameworks side by side", ":material/compare:"),
 ]
 
 HERE = Path(__file__).parent

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, shell, state, steps
+from ui import explorer, export, shell, state, steps
 from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
@@ -30,3 +30,8 @@ if pooled.problem:
     st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
 
 steps.player()
+
+export.step_gif_button(
+    steps.plan_steps(pooled.res, pooled.dy, pooled.tie_policy),
+    f"Max pooling: {pooled.window.describe()}, tie rule '{pooled.tie_policy}'",
+)

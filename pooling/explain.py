@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .adaptive import AdaptiveGeometry
 from .maxpool import MaxPoolResult, _check_dout, tied_mask, window_weights
 
 
@@ -147,6 +148,8 @@ def tie_counts(res: MaxPoolResult) -> np.ndarray:
     views, so no (H_out, W_out, kH, kW) array is made: cheap on whole pictures.
     """
     geom = res.geometry
+    if isinstance(geom, AdaptiveGeometry):  # uneven windows: count over the gathered windows instead
+        return tied_mask(res)[0].sum(axis=(-2, -1)).astype(np.int64)
     (kH, kW), (sH, sW), (pH, pW), (dH, dW) = geom.kernel, geom.stride, geom.padding, geom.dilation
     H_out, W_out = geom.out_shape
     H, W = geom.in_shape

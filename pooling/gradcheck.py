@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .adaptive import AdaptiveGeometry, adaptive_max_pool2d
 from .maxpool import MaxPoolResult, check_tie_policy, max_pool2d, tied_mask, window_weights
 
 BATCH_ELEMENTS = 1 << 22
@@ -81,6 +82,8 @@ class FiniteDifferences:
 def _window_outputs(xs: np.ndarray, res: MaxPoolResult) -> np.ndarray:
     """Pool a batch of perturbed planes (B, H, W) with ``res``'s geometry: (B, H_out, W_out)."""
     g = res.geometry
+    if isinstance(g, AdaptiveGeometry):  # its windows come from the output size, not a kernel and stride
+        return adaptive_max_pool2d(xs, g.out_shape).out
     return max_pool2d(xs, g.kernel, stride=g.stride, padding=g.padding, dilation=g.dilation, ceil_mode=g.ceil_mode).out
 
 

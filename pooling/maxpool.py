@@ -65,6 +65,33 @@ class MaxPoolResult:
     geometry: PoolGeometry
 
 
+@dataclass(frozen=True, eq=False)
+class MaxPool1dResult:
+    """What ``max_pool1d`` returns: 1-D views of the 2-D result of the same pooling on a 1xL plane.
+
+    Attributes
+    ----------
+    out, indices : ndarray, shape (..., L_out)
+        As ``torch.nn.functional.max_pool1d(..., return_indices=True)``; indices
+        are positions in the unpadded signal, -1 for a window wholly in padding.
+    x : ndarray, shape (..., L)
+    plane : MaxPoolResult
+        The same pooling as 2-D, x of shape (..., 1, L): what the figures and
+        explanations of the 2-D pages take. ``max_pool2d_backward`` accepts
+        either this result or ``plane``.
+    """
+
+    out: np.ndarray
+    indices: np.ndarray
+    x: np.ndarray
+    plane: MaxPoolResult
+
+    @property
+    def geometry(self) -> PoolGeometry:
+        """The 2-D geometry of ``plane`` (kernel (1, k), in_shape (1, L))."""
+        return self.plane.geometry
+
+
 def as_float_input(x) -> np.ndarray:
     """Return ``x`` as a float array of 2, 3 or 4 dimensions (ints become float64)."""
     x = np.asarray(x)
@@ -376,8 +403,9 @@ def max_pool2d_backward(dout, res: MaxPoolResult, tie_policy: str = "first") -> 
     ----------
     dout : array_like, shape (..., H_out, W_out)
         Upstream gradient, same shape as ``res.out``.
-    res : MaxPoolResult
-        From ``max_pool2d``.
+    res : MaxPoolResult or MaxPool1dResult
+        From ``max_pool2d``, ``adaptive_max_pool2d`` or ``max_pool1d`` (then
+        ``dout`` has shape (..., L_out) and dx the shape of the 1-D x).
     tie_policy : {"first", "last", "split", "all", "none"}
         Who gets the gradient when a window's maximum is tied (see TIE_POLICIES).
 
@@ -388,6 +416,11 @@ def max_pool2d_backward(dout, res: MaxPoolResult, tie_policy: str = "first") -> 
         windows receives the sum of their gradients, added in output scan
         order as PyTorch does (so float32 sums match bit for bit).
     """
+    if isinstance(res, MaxPool1dResult):
+        dout = np.asarray(dout)
+        if dout.shape != res.out.shape:
+            raise ValueError(f"dout has shape {dout.shape}; it must have the output's shape {res.out.shape}")
+        return max_pool2d_backward(dout[..., None, :], res.plane, tie_policy).reshape(res.x.shape)
     check_tie_policy(tie_policy)
     dout = _check_dout(dout, res)
     H, W = res.geometry.in_shape

@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui import controls, state
+from ui import controls, export, state
 
 
 def leave_pages_folder_mode() -> None:
@@ -27,12 +27,15 @@ def leave_pages_folder_mode() -> None:
         st.rerun()
 
 
-OWN_INPUT_PAGES = ("pages/images.py", "pages/network.py")
-"""Pages that pool something other than the grid x, so the sidebar does not check the window against x."""
+OWN_INPUT_PAGES = ("pages/images.py", "pages/network.py", "pages/adaptive.py", "pages/one_d.py")
+"""Pages that pool something other than the grid x, or x without the sidebar's window, so the sidebar
+does not check the window against x."""
 
 
 def frame(run_page: Callable[[], object], page_file: str = "pages/explorer.py") -> None:
     """Draw the shared sidebar controls, run the page, then write the view into the URL."""
     controls.sidebar_controls(check_fit=page_file not in OWN_INPUT_PAGES)
     run_page()
+    # Pages pooling an image or a network layer show no grid x: no default picture for them.
+    export.sidebar_downloads(fallback=page_file not in ("pages/images.py", "pages/network.py"))
     state.sync_url()
