@@ -26,6 +26,7 @@ from classroom.store import (
     new_student_id,
     normalise_code,
     open_store,
+    shared_store,
     tally,
 )
 
@@ -50,5 +51,6 @@ __all__ = [
     "new_student_id",
     "normalise_code",
     "open_store",
+    "shared_store",
     "tally",
 ]

@@ -53,33 +53,45 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 return 1
 """
 
-_SET_VIEW = _TEACHER + """
+_SET_VIEW = (
+    _TEACHER
+    + """
 if room[5] == ARGV[3] then return tonumber(room[3]) end
 redis.call('HSET', KEYS[1], 'view', ARGV[3])
 return redis.call('HINCRBY', KEYS[1], 'version', 1)
 """
+)
 
 # ARGV[3] question, ARGV[4] h, ARGV[5] w, ARGV[6] answers key prefix; returns the new round number.
-_START = _TEACHER + """
+_START = (
+    _TEACHER
+    + """
 local old = tonumber(room[6])
 redis.call('DEL', ARGV[6] .. old)
 redis.call('HSET', KEYS[1], 'round', old + 1, 'question', ARGV[3], 'h', ARGV[4], 'w', ARGV[5], 'revealed', 0)
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 return old + 1
 """
+)
 
-_REVEAL = _TEACHER + """
+_REVEAL = (
+    _TEACHER
+    + """
 if not room[4] then return tonumber(room[3]) end
 redis.call('HSET', KEYS[1], 'revealed', 1)
 return redis.call('HINCRBY', KEYS[1], 'version', 1)
 """
+)
 
-_END = _TEACHER + """
+_END = (
+    _TEACHER
+    + """
 if not room[4] then return tonumber(room[3]) end
 redis.call('HDEL', KEYS[1], 'question', 'h', 'w')
 redis.call('HSET', KEYS[1], 'revealed', 0)
 return redis.call('HINCRBY', KEYS[1], 'version', 1)
 """
+)
 
 # KEYS[1] room, KEYS[2] that round's answers. ARGV: now, round, student, marks, min interval,
 # max students. Returns {0} stored, {-1} no room, {-3} round closed, {-4, wait} too soon, {-5} full.
@@ -107,8 +119,9 @@ class RedisRoomStore(RoomStore):
     def __init__(self, url: str, *, client: redis.Redis | None = None, **kwargs):
         super().__init__(**kwargs)
         self.url = url
-        self.client = client or redis.Redis.from_url(url, decode_responses=True, socket_timeout=10,
-                                                     socket_connect_timeout=10, health_check_interval=30)
+        self.client = client or redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=10, socket_connect_timeout=10, health_check_interval=30
+        )
         self._create = self.client.register_script(_CREATE)
         self._set_view = self.client.register_script(_SET_VIEW)
         self._start = self.client.register_script(_START)
@@ -141,7 +154,8 @@ class RedisRoomStore(RoomStore):
 
     def room(self, code: str) -> RoomState:
         code, (expires, version, view, number, question, h, w, revealed) = self._fields(
-            code, "version", "view", "round", "question", "h", "w", "revealed")
+            code, "version", "view", "round", "question", "h", "w", "revealed"
+        )
         current = None if question is None else Round(int(number), question, (int(h), int(w)), revealed == "1")
         return RoomState(code, int(version), view, current, float(expires))
 
@@ -168,8 +182,9 @@ class RedisRoomStore(RoomStore):
         expires_at = self.clock() + self.ttl
         while True:
             code = new_code()
-            if self._create(keys=[self._room_key(code)],
-                            args=[token_hash(token), view, repr(expires_at), int(expires_at * 1000)]):
+            if self._create(
+                keys=[self._room_key(code)], args=[token_hash(token), view, repr(expires_at), int(expires_at * 1000)]
+            ):
                 return NewRoom(code, token, expires_at)
 
     def _teacher(self, script, code: str, teacher_token: str, *args) -> int:
@@ -206,7 +221,14 @@ class RedisRoomStore(RoomStore):
         check_answer(student_id, marks, (int(h), int(w)))
         result = self._submit(
             keys=[self._room_key(code), self._answers_prefix(code) + str(int(round_number))],
-            args=[repr(self.clock()), int(round_number), student_id, marks, ANSWER_MIN_INTERVAL, MAX_STUDENTS_PER_ROUND],
+            args=[
+                repr(self.clock()),
+                int(round_number),
+                student_id,
+                marks,
+                ANSWER_MIN_INTERVAL,
+                MAX_STUDENTS_PER_ROUND,
+            ],
         )
         status = int(result[0])
         if status == -1:

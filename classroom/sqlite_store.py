@@ -108,8 +108,9 @@ class SQLiteRoomStore(RoomStore):
 
     def _row(self, db: sqlite3.Connection, code: str, columns: str):
         code = check_code(code)
-        row = db.execute(f"SELECT {columns} FROM rooms WHERE code = ? AND expires_at > ?",
-                         (code, self.clock())).fetchone()
+        row = db.execute(
+            f"SELECT {columns} FROM rooms WHERE code = ? AND expires_at > ?", (code, self.clock())
+        ).fetchone()
         if row is None:
             raise RoomNotFound(code)
         return code, row
@@ -119,7 +120,8 @@ class SQLiteRoomStore(RoomStore):
 
     def room(self, code: str) -> RoomState:
         code, (version, view, number, question, h, w, revealed, expires_at) = self._row(
-            self._db(), code, "version, view, round, question, round_h, round_w, revealed, expires_at")
+            self._db(), code, "version, view, round, question, round_h, round_w, revealed, expires_at"
+        )
         current = None if question is None else Round(int(number), question, (int(h), int(w)), bool(revealed))
         return RoomState(code, int(version), view, current, float(expires_at))
 
@@ -143,8 +145,10 @@ class SQLiteRoomStore(RoomStore):
             while True:
                 code = new_code()
                 try:
-                    db.execute("INSERT INTO rooms (code, teacher_hash, view, version, expires_at) VALUES (?, ?, ?, 1, ?)",
-                               (code, token_hash(token), view, expires_at))
+                    db.execute(
+                        "INSERT INTO rooms (code, teacher_hash, view, version, expires_at) VALUES (?, ?, ?, 1, ?)",
+                        (code, token_hash(token), view, expires_at),
+                    )
                     break
                 except sqlite3.IntegrityError:  # 2**-65 per room open: astronomically rare, but never reuse
                     continue
@@ -170,8 +174,11 @@ class SQLiteRoomStore(RoomStore):
         h, w = check_shape(shape)
         with self._write() as db:
             code, (number,) = self._teacher_row(db, code, teacher_token, "round")
-            db.execute("UPDATE rooms SET round = round + 1, question = ?, round_h = ?, round_w = ?, revealed = 0, "
-                       "version = version + 1 WHERE code = ?", (question, h, w, code))
+            db.execute(
+                "UPDATE rooms SET round = round + 1, question = ?, round_h = ?, round_w = ?, revealed = 0, "
+                "version = version + 1 WHERE code = ?",
+                (question, h, w, code),
+            )
             db.execute("DELETE FROM answers WHERE code = ? AND round <= ?", (code, number))
             return int(number) + 1
 
@@ -195,28 +202,34 @@ class SQLiteRoomStore(RoomStore):
         now = self.clock()
         with self._write() as db:
             code, (number, question, h, w, revealed) = self._row(
-                db, code, "round, question, round_h, round_w, revealed")
+                db, code, "round, question, round_h, round_w, revealed"
+            )
             if question is None or revealed or int(number) != int(round_number):
                 raise AnswerRejected(CLOSED_MESSAGE)
             check_answer(student_id, marks, (int(h), int(w)))
-            previous = db.execute("SELECT at FROM answers WHERE code = ? AND round = ? AND student = ?",
-                                  (code, number, student_id)).fetchone()
+            previous = db.execute(
+                "SELECT at FROM answers WHERE code = ? AND round = ? AND student = ?", (code, number, student_id)
+            ).fetchone()
             if previous is not None and now - previous[0] < ANSWER_MIN_INTERVAL:
                 raise AnswerRejected(too_soon_message(ANSWER_MIN_INTERVAL - (now - previous[0])))
             if previous is None:
-                (count,) = db.execute("SELECT COUNT(*) FROM answers WHERE code = ? AND round = ?",
-                                      (code, number)).fetchone()
+                (count,) = db.execute(
+                    "SELECT COUNT(*) FROM answers WHERE code = ? AND round = ?", (code, number)
+                ).fetchone()
                 if count >= MAX_STUDENTS_PER_ROUND:
                     raise AnswerRejected(FULL_MESSAGE)
-            db.execute("INSERT INTO answers (code, round, student, marks, at) VALUES (?, ?, ?, ?, ?) "
-                       "ON CONFLICT (code, round, student) DO UPDATE SET marks = excluded.marks, at = excluded.at",
-                       (code, number, student_id, marks, now))
+            db.execute(
+                "INSERT INTO answers (code, round, student, marks, at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (code, round, student) DO UPDATE SET marks = excluded.marks, at = excluded.at",
+                (code, number, student_id, marks, now),
+            )
 
     def answers(self, code: str, teacher_token: str, round_number: int) -> dict[str, str]:
         db = self._db()
         code, _ = self._teacher_row(db, code, teacher_token, "round")
-        rows = db.execute("SELECT student, marks FROM answers WHERE code = ? AND round = ?",
-                          (code, int(round_number))).fetchall()
+        rows = db.execute(
+            "SELECT student, marks FROM answers WHERE code = ? AND round = ?", (code, int(round_number))
+        ).fetchall()
         return dict(rows)
 
     def purge_expired(self) -> int:

@@ -14,6 +14,7 @@ student code only reads, and submits the student's own answer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -198,7 +199,7 @@ def check_text(text: str, limit: int, what: str) -> str:
 
 def check_shape(shape) -> tuple[int, int]:
     h, w = (int(v) for v in shape)
-    if not (1 <= h and 1 <= w and h * w <= MAX_ANSWER_CELLS):
+    if not (h >= 1 and w >= 1 and h * w <= MAX_ANSWER_CELLS):
         raise ValueError(f"a round's grid must have 1 to {MAX_ANSWER_CELLS} cells; got {h}x{w}")
     return h, w
 
@@ -301,6 +302,7 @@ class RoomStore(ABC):
     def purge_expired(self) -> int:
         """Delete expired rooms and their answers; return how many rooms went."""
 
+    @abstractmethod
     def close(self) -> None:
         """Release connections (the rooms stay in the store)."""
 
@@ -326,7 +328,9 @@ def ttl_from_env() -> float:
     return hours * 3600
 
 
-def open_store(url: str | None = None, *, ttl: float | None = None, clock: Callable[[], float] = time.time) -> RoomStore:
+def open_store(
+    url: str | None = None, *, ttl: float | None = None, clock: Callable[[], float] = time.time
+) -> RoomStore:
     """The store at ``url``: ``redis://`` / ``rediss://`` / ``unix://`` for Redis, ``sqlite:///path`` or a
     plain path for SQLite; by default ``$MAXPOOL_ROOM_STORE`` or ``data/rooms.sqlite3`` in the checkout."""
     url = url or os.environ.get(ENV_STORE) or default_store_url()
@@ -339,3 +343,13 @@ def open_store(url: str | None = None, *, ttl: float | None = None, clock: Calla
     from classroom.sqlite_store import SQLiteRoomStore
 
     return SQLiteRoomStore(path, ttl=ttl, clock=clock)
+
+
+@functools.lru_cache(maxsize=4)
+def shared_store(url: str | None = None) -> RoomStore:
+    """One store client per process and URL, shared by every session of a server.
+
+    It holds connections (a SQLite connection per thread, a Redis connection pool), never room
+    data: every read goes to the store, so replicas and restarted servers see the same rooms.
+    """
+    return open_store(url)
