@@ -212,6 +212,7 @@ def _apply(room: RoomState) -> None:
         if key.endswith("_editor_revision"):
             st.session_state[key] += 1  # a fresh editor widget, never the old one's pending edits
             continue
+        _forget_widget_callback(key)
         del st.session_state[key]
     st.session_state[state.VIEW] = dataclasses.replace(view, extra=extra)
     st.session_state[state.URL_ERRORS] = {}
@@ -222,6 +223,23 @@ def _apply(room: RoomState) -> None:
     if isinstance(page, str) and _PAGE_FILE.fullmatch(page) and (ROOT / page).exists() and page != here:
         st.session_state[PAGE] = page
         st.switch_page(page)
+
+
+def _forget_widget_callback(key: str) -> None:
+    """Keep a dropped widget's callback from running on the student's next run.
+
+    The browser still holds the widget's old value and sends it with the next run; with the key
+    gone, Streamlit would take that for a change and run the widget's callback with it (a stale
+    grid size would resize the teacher's grid). Without its metadata the stale value is ignored.
+    This reaches into Streamlit's session state (1.67); if that ever moves, nothing breaks here.
+    """
+    try:
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        inner = get_session_state()._state
+        inner._new_widget_state.widget_metadata.pop(inner._get_widget_id(key), None)
+    except (AttributeError, ImportError, KeyError, TypeError):
+        pass
 
 
 def _follow() -> None:
