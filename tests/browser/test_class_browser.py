@@ -74,7 +74,7 @@ def join_by_link(student, link: str) -> None:
 def join_by_code(student, class_url: str, code: str) -> None:
     student.goto(f"{class_url}/")
     wait_for_app(student)
-    student.locator('.st-key-class_code_input input').fill(code.lower())  # typed loosely
+    student.locator(".st-key-class_code_input input").fill(code.lower())  # typed loosely
     student.get_by_role("button", name="Join the class").click()
     student.wait_for_selector("text=Following the teacher")
     wait_for_app(student)
@@ -114,8 +114,7 @@ def test_students_follow_leave_and_rejoin(tabs, class_url):
         wait_for_app(teacher)
     wait_until(lambda: query(teacher).get("step") == "3", timeout=30)
     for student in (alice, bob):
-        wait_until(lambda s=student: page_path(s).endswith("/step_through") and query(s).get("step") == "3",
-                   timeout=30)
+        wait_until(lambda s=student: page_path(s).endswith("/step_through") and query(s).get("step") == "3", timeout=30)
         wait_for_app(student)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     full_screenshot(bob, SCREENSHOTS / "class_student_following.png", height=1400)
