@@ -285,22 +285,20 @@ def main(argv=None) -> dict:
         print(line(f"follow_{n}_one_server", r), flush=True)
     if "follow_two" in args.cases:
         from tests.load.deployment import Deployment, find_nginx
-        from tests.redis_server import redis_server, redis_server_path
+        from tests.redis_server import redis_server_path
 
         if find_nginx() is None or redis_server_path() is None:
             print(f"follow_{n}_two_replicas skipped: needs nginx and redis-server", flush=True)
         else:
-            with redis_server() as store_url, tempfile.TemporaryDirectory() as tmp:
-                os.environ["MAXPOOL_ROOM_STORE"] = store_url
-                deployment = Deployment(Path(tmp))
+            with tempfile.TemporaryDirectory() as tmp:
+                deployment = Deployment(Path(tmp), redis=True)  # the recipe of docs/deploy.md, with --redis
                 try:
-                    assert is_loopback(deployment.url)
+                    assert is_loopback(deployment.url) and deployment.store_url.startswith("redis://127.0.0.1:")
                     pids = list(deployment.replicas.values())
-                    r = asyncio.run(follow(deployment.url, store_url, n, args.steps, "two", pids))
+                    r = asyncio.run(follow(deployment.url, deployment.store_url, n, args.steps, "two", pids))
                     r["students_per_replica"] = sorted(deployment.sessions_per_replica().values())
                 finally:
                     deployment.stop()
-                    os.environ.pop("MAXPOOL_ROOM_STORE", None)
             results[f"follow_{n}_two_replicas"] = r
             print(line(f"follow_{n}_two_replicas", r), flush=True)
     if "answers" in args.cases:

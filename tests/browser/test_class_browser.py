@@ -181,3 +181,39 @@ def test_a_prediction_round_counts_each_student_once_and_reveals_to_all(tabs, cl
     assert marked(alice) == {(1, 0)}
     assert marked(bob) == {(1, 0), (2, 2)}
     full_screenshot(bob, SCREENSHOTS / "class_student_reveal.png", height=2200)
+
+
+def test_a_class_across_two_replicas_shares_its_room_through_redis(browser, tmp_path):
+    """deploy/run_replicas.sh --redis: the teacher on one replica, a student on the other, one room."""
+    from tests.browser.conftest import IN_CI
+    from tests.load.deployment import Deployment, find_nginx
+    from tests.redis_server import redis_server_path
+
+    if find_nginx() is None or redis_server_path() is None:
+        reason = "nginx and redis-server are needed (apt-get install nginx redis-server)"
+        if IN_CI:
+            pytest.fail(f"the two-replica class test must run in CI: {reason}")
+        pytest.skip(reason)
+    deployment = Deployment(tmp_path, redis=True)
+    contexts = []
+    try:
+        assert deployment.store_url.startswith("redis://127.0.0.1:")
+        routes = deployment.routes()  # {replica: cookie value}: one cookie per replica
+        assert len(routes) == 2  # so the teacher and the student are served by different replicas
+        pages = []
+        for route in sorted(routes.values()):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_cookies([{"name": "st_route", "value": route, "url": deployment.url}])
+            contexts.append(context)
+            pages.append(context.new_page())
+        teacher, student = pages
+        link, code = open_room(teacher, deployment.url, f"?x={X}&k=2&s=1")
+        join_by_link(student, link)
+        teacher.locator('[data-testid="stSidebar"] label:has-text("last")').first.click()
+        wait_for_app(teacher)
+        wait_until(lambda: query(student).get("tie") == "last", timeout=30)
+        assert view_params(student) == view_params(teacher)
+    finally:
+        for context in contexts:
+            context.close()
+        deployment.stop()
