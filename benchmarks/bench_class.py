@@ -9,7 +9,8 @@ of its run: ``set_view`` on the store with the next step (the teacher's own run 
 
 - ``follow_N_one_server``: one server, SQLite store. Per step, the time from the teacher's write until
   each student's URL shows that step; p95 over students and steps. Target: p95 <= 2000 ms, 0 errors.
-  Also the server's CPU seconds over the follow phase and its resident memory.
+  Also the server's CPU over the follow phase (seconds, and as a share of one core), its CPU share
+  while every tab only polls (``idle_poll_cpu_share``), and its resident memory.
 - ``follow_N_two_replicas``: the same through nginx to two replicas (deploy/run_replicas.sh), Redis store.
 - ``answers_N``: one server; the teacher starts a round on the quiz page and N students press "Send my
   prediction" at random moments within 10 s. Latency: click to the end of that run. Errors: students
@@ -141,8 +142,14 @@ class Student:
 async def open_student(index: int, url: str, code: str, route_prefix: str, tasks: list) -> Student:
     ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
     # A route cookie per tab: behind nginx (deploy/), tabs spread over the replicas.
-    ws = await connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=WAIT, ping_interval=None,
-                       additional_headers={"Cookie": f"st_route={route_prefix}-{index}"})
+    ws = await connect(
+        ws_url,
+        subprotocols=["streamlit"],
+        max_size=None,
+        open_timeout=WAIT,
+        ping_interval=None,
+        additional_headers={"Cookie": f"st_route={route_prefix}-{index}"},
+    )
     student = Student(index, url, code, query_string=f"room={code}", ws=ws)
     tasks.append(asyncio.create_task(student.read()))
     await student.send()
@@ -170,6 +177,10 @@ async def follow(url: str, store_url: str, n: int, steps: int, route_prefix: str
     stuck = await wait_all(lambda s: 1 in s.seen_steps and s.poll_fragment, students, WAIT * 2)
     errors += [f"student {s.index}: never loaded the teacher's view" for s in stuck]
     await asyncio.sleep(2.0)  # every timer running
+    # What following costs while nothing changes: every tab's poll, once a second.
+    idle0, idle_t0 = proc_cpu_seconds(pids), time.perf_counter()
+    await asyncio.sleep(5.0)
+    idle_share = (proc_cpu_seconds(pids) - idle0) / (time.perf_counter() - idle_t0)
     cpu0, t_start = proc_cpu_seconds(pids), time.perf_counter()
     latencies: list[float] = []
     for step in range(2, steps + 2):
@@ -186,10 +197,17 @@ async def follow(url: str, store_url: str, n: int, steps: int, route_prefix: str
     await asyncio.gather(*(s.ws.close() for s in students), return_exceptions=True)
     store.close()
     return {
-        "p50_ms": _ms(percentile(latencies, 0.5)), "p95_ms": _ms(percentile(latencies, 0.95)),
-        "max_ms": _ms(max(latencies) if latencies else None), "errors": len(errors), "n": len(latencies),
-        "server_cpu_s": round(cpu, 1), "server_cpu_share": round(cpu / wall, 2), "wall_s": round(wall, 1),
-        "server_rss_mib": round(proc_rss_bytes(pids) / 2**20, 1), "first_errors": errors[:5],
+        "p50_ms": _ms(percentile(latencies, 0.5)),
+        "p95_ms": _ms(percentile(latencies, 0.95)),
+        "max_ms": _ms(max(latencies) if latencies else None),
+        "errors": len(errors),
+        "n": len(latencies),
+        "server_cpu_s": round(cpu, 1),
+        "server_cpu_share": round(cpu / wall, 2),
+        "wall_s": round(wall, 1),
+        "idle_poll_cpu_share": round(idle_share, 2),
+        "server_rss_mib": round(proc_rss_bytes(pids) / 2**20, 1),
+        "first_errors": errors[:5],
     }
 
 
@@ -237,9 +255,13 @@ async def answers(url: str, store_url: str, n: int, window: float, pids: list[in
     await asyncio.gather(*(s.ws.close() for s in students), return_exceptions=True)
     store.close()
     return {
-        "p50_ms": _ms(percentile(latencies, 0.5)), "p95_ms": _ms(percentile(latencies, 0.95)),
-        "errors": lost_or_doubled + len(errors) - (lost_or_doubled > 0), "n": len(latencies),
-        "counted": len(counted), "server_cpu_s": round(cpu, 1), "first_errors": errors[:5],
+        "p50_ms": _ms(percentile(latencies, 0.5)),
+        "p95_ms": _ms(percentile(latencies, 0.95)),
+        "errors": lost_or_doubled + len(errors) - (lost_or_doubled > 0),
+        "n": len(latencies),
+        "counted": len(counted),
+        "server_cpu_s": round(cpu, 1),
+        "first_errors": errors[:5],
     }
 
 
@@ -257,8 +279,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--window", type=float, default=10.0, help="seconds over which the answers are sent")
-    parser.add_argument("--cases", nargs="+", choices=["follow_one", "follow_two", "answers"],
-                        default=["follow_one", "follow_two", "answers"])
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        choices=["follow_one", "follow_two", "answers"],
+        default=["follow_one", "follow_two", "answers"],
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     n = args.students

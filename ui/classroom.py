@@ -58,6 +58,7 @@ MESSAGE = "_class_message"  # (kind, text) to show in the class panel once; text
 ROUND_MESSAGE = "_class_round_message"  # the same for the round panel on the quiz page
 JOIN_TIMES = "_class_join_times"
 PAGE = "_class_page"
+STORE_URL = "_class_store_url"
 KEEP_PREFIXES = ("_class_", "class_", presentation.PRESENT)
 
 
@@ -76,7 +77,10 @@ def store_url() -> str | None:
 
 
 def store() -> classroom.RoomStore:
-    return classroom.shared_store(store_url())
+    # Looked up once per session: a poll runs every second and should not re-read the secrets.
+    if STORE_URL not in st.session_state:
+        st.session_state[STORE_URL] = store_url()
+    return classroom.shared_store(st.session_state[STORE_URL])
 
 
 # --------------------------------------------------------------------------- who this session is
@@ -345,11 +349,21 @@ def sidebar_panel() -> None:
 
 
 def _lobby() -> None:
-    st.button("Open a class room", key="class_open", on_click=open_room, icon=":material/co_present:",
-              help="Students follow your view live on their own screens; you get a code, a link and a QR code.")
+    st.button(
+        "Open a class room",
+        key="class_open",
+        on_click=open_room,
+        icon=":material/co_present:",
+        help="Students follow your view live on their own screens; you get a code, a link and a QR code.",
+    )
     with st.form("class_join_form", border=False):
-        st.text_input("Class code", key="class_code_input", max_chars=MAX_CODE_INPUT_CHARS,
-                      placeholder="ABCD-2345-EFGH6", help="The code your teacher shows (or open their link).")
+        st.text_input(
+            "Class code",
+            key="class_code_input",
+            max_chars=MAX_CODE_INPUT_CHARS,
+            placeholder="ABCD-2345-EFGH6",
+            help="The code your teacher shows (or open their link).",
+        )
         st.form_submit_button("Join the class", on_click=_join_from_box, icon=":material/group_add:")
 
 
@@ -362,8 +376,13 @@ def _teacher_panel() -> None:
     with st.expander("Your private teacher link"):
         st.caption("Only this link changes what the class sees: keep it off the projector.")
         st.code(teacher_link(), language=None, wrap_lines=True)
-    st.button("Stop teaching here", key="class_stop", on_click=_leave_class, icon=":material/logout:",
-              help="This tab stops steering the room; the room stays open until it expires.")
+    st.button(
+        "Stop teaching here",
+        key="class_stop",
+        on_click=_leave_class,
+        icon=":material/logout:",
+        help="This tab stops steering the room; the room stays open until it expires.",
+    )
 
 
 def _student_panel() -> None:
@@ -374,8 +393,10 @@ def _student_panel() -> None:
 def status_bar() -> None:
     """Above a student's page: following or exploring, with the one-click switch (and the follow timer)."""
     if role() == "teacher":
-        st.caption(f":material/co_present: Teaching room `{classroom.format_code(code())}`: students who follow "
-                   "see what this tab shows.")
+        st.caption(
+            f":material/co_present: Teaching room `{classroom.format_code(code())}`: students who follow "
+            "see what this tab shows."
+        )
         return
     if role() != "student":
         return
@@ -383,14 +404,26 @@ def status_bar() -> None:
         text_column, button_column = st.columns([4, 1], vertical_alignment="center")
         if following():
             text_column.markdown(":material/sync: **Following the teacher.** Your screen shows the teacher's steps.")
-            button_column.button("Leave to explore", key="class_leave", on_click=leave_to_explore,
-                                 icon=":material/explore:", width="stretch",
-                                 help="Change things on your own; the teacher's steps stop reaching this tab.")
+            button_column.button(
+                "Leave to explore",
+                key="class_leave",
+                on_click=leave_to_explore,
+                icon=":material/explore:",
+                width="stretch",
+                help="Change things on your own; the teacher's steps stop reaching this tab.",
+            )
             _poll()
         else:
             text_column.markdown(":material/explore: **Exploring on your own.** The teacher's steps wait for you.")
-            button_column.button("Rejoin", key="class_rejoin", on_click=rejoin, type="primary",
-                                 icon=":material/sync:", width="stretch", help="Back to the teacher's view.")
+            button_column.button(
+                "Rejoin",
+                key="class_rejoin",
+                on_click=rejoin,
+                type="primary",
+                icon=":material/sync:",
+                width="stretch",
+                help="Back to the teacher's view.",
+            )
 
 
 # --------------------------------------------------------------------------- a predict-then-reveal round
@@ -471,19 +504,37 @@ def quiz_round(shape: tuple[int, int], answer: np.ndarray) -> None:
 
 def _teacher_round(current, on_this: bool, shape) -> None:
     if not on_this:
-        st.markdown("**Ask the class.** Students mark the cells they think get gradient; you see the count per "
-                    "cell as they send, then reveal the answer on every screen.")
-        st.button("Start a class round on this question", key="class_round_start", type="primary",
-                  on_click=_start_round, args=(tuple(shape),), icon=":material/how_to_vote:")
+        st.markdown(
+            "**Ask the class.** Students mark the cells they think get gradient; you see the count per "
+            "cell as they send, then reveal the answer on every screen."
+        )
+        st.button(
+            "Start a class round on this question",
+            key="class_round_start",
+            type="primary",
+            on_click=_start_round,
+            args=(tuple(shape),),
+            icon=":material/how_to_vote:",
+        )
         return
     if current.revealed:
         _tally(current, shape)
-        st.button("End the round", key="class_round_end", on_click=_end_round, icon=":material/done_all:",
-                  help="Students go back to following your view; a new question can get a new round.")
+        st.button(
+            "End the round",
+            key="class_round_end",
+            on_click=_end_round,
+            icon=":material/done_all:",
+            help="Students go back to following your view; a new question can get a new round.",
+        )
     else:
         _live_tally(current, shape)
-        st.button("Reveal to everyone", key="class_round_reveal", type="primary", on_click=_reveal_round,
-                  icon=":material/visibility:")
+        st.button(
+            "Reveal to everyone",
+            key="class_round_reveal",
+            type="primary",
+            on_click=_reveal_round,
+            icon=":material/visibility:",
+        )
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -499,8 +550,10 @@ def _tally(current, shape) -> None:
         st.error(str(err), icon="🏫")
         return
     n, counts = classroom.tally(answers, tuple(shape))
-    st.markdown(f"**Round {current.number}: {n} {'answer' if n == 1 else 'answers'}**"
-                + (" (revealed)" if current.revealed else " so far"))
+    st.markdown(
+        f"**Round {current.number}: {n} {'answer' if n == 1 else 'answers'}**"
+        + (" (revealed)" if current.revealed else " so far")
+    )
     figure = make_grid_figure(
         counts.astype(np.float64),
         name="students",
@@ -523,10 +576,18 @@ def _student_round(current, on_this: bool, answer: np.ndarray) -> None:
         return
     marks = marks_of(answer != 0)
     sent = st.session_state.get(SENT)
-    st.markdown(f"**Class round {current.number}:** mark the cells you think get gradient, then send. "
-                "Your answer is anonymous; sending again replaces it.")
-    st.button("Send my prediction", key="class_send", type="primary", on_click=_send,
-              args=(current.number, marks), icon=":material/send:")
+    st.markdown(
+        f"**Class round {current.number}:** mark the cells you think get gradient, then send. "
+        "Your answer is anonymous; sending again replaces it."
+    )
+    st.button(
+        "Send my prediction",
+        key="class_send",
+        type="primary",
+        on_click=_send,
+        args=(current.number, marks),
+        icon=":material/send:",
+    )
     if sent and sent[0] == current.number:
         cells = sent[1].count("1")
         note = "sent" if sent[1] == marks else "sent, but you changed your marks since: send again"
