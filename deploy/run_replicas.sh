@@ -3,7 +3,12 @@
 # loopback, every port chosen free. Stops everything it started when it is interrupted
 # (Ctrl-C, SIGTERM), when nginx exits, or after --max-seconds.
 #
-#   deploy/run_replicas.sh [--replicas N] [--run-dir DIR] [--port PORT] [--max-seconds S]
+#   deploy/run_replicas.sh [--replicas N] [--run-dir DIR] [--port PORT] [--max-seconds S] [--redis]
+#
+# Class mode's rooms live in the store named by MAXPOOL_ROOM_STORE (the replicas inherit it).
+# --redis starts a redis-server of its own on a free loopback port (no persistence) for them,
+# prints "REDIS redis://127.0.0.1:<port>/0" and stops it with the rest. Without either, the
+# replicas share the SQLite file data/rooms.sqlite3 of this checkout (fine on one machine).
 #
 # Prints one line per replica, "REPLICA <i> http://127.0.0.1:<port> <pid>", then
 # "READY http://127.0.0.1:<port>" once nginx answers; open that address in a browser.
@@ -17,6 +22,7 @@ REPLICAS=2
 RUN_DIR=""
 PORT=""
 MAX_SECONDS=0
+REDIS=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,7 +30,8 @@ while [ $# -gt 0 ]; do
     --run-dir) RUN_DIR="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
     --max-seconds) MAX_SECONDS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --redis) REDIS=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -84,6 +91,23 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
+
+if [ "$REDIS" = 1 ]; then
+  REDIS_SERVER="$(command -v redis-server || true)"
+  [ -z "$REDIS_SERVER" ] && [ -x /usr/bin/redis-server ] && REDIS_SERVER=/usr/bin/redis-server
+  if [ -z "$REDIS_SERVER" ]; then
+    echo "redis-server is not installed (Debian: apt-get install redis-server)" >&2
+    exit 3
+  fi
+  read -r REDIS_PORT <<<"$(free_ports 1)"
+  "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN_DIR" \
+    --loglevel warning >"$RUN_DIR/redis.log" 2>&1 &
+  PIDS+=($!)
+  # Listening before the replicas' ports are chosen, so that none of them can take its port.
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null && break; sleep 0.1; done
+  export MAXPOOL_ROOM_STORE="redis://127.0.0.1:$REDIS_PORT/0"
+  echo "REDIS $MAXPOOL_ROOM_STORE"
+fi
 
 read -r -a PORTS <<<"$(free_ports $((REPLICAS + 1)))"
 PORT="${PORT:-${PORTS[$REPLICAS]}}"

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, quiz, shell, state
+from ui import classroom, explorer, quiz, shell, state
 from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
@@ -25,6 +25,8 @@ if pooled.problem:
     st.warning(f"Using the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
 
 quiz.start_question(pooled)
+if classroom.class_revealed(pooled.x.shape):  # the teacher revealed it to the whole class
+    st.session_state[quiz.REVEALED] = True
 quiz.action_buttons(pooled)
 x_column, dy_column, answer_column = quiz.question_columns(pooled)
 with answer_column:  # first, so that x shows what was just typed
@@ -33,6 +35,7 @@ with x_column:
     quiz.x_panel(pooled, answer)
 with dy_column:
     quiz.dy_panel(pooled)
+classroom.quiz_round(pooled.x.shape, answer)
 if quiz.revealed():
     quiz.reveal_panel(pooled, answer)
 quiz.share_note()

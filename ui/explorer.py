@@ -139,7 +139,10 @@ def _on_y_click() -> None:
 
 
 def _on_select_box() -> None:
-    i, j = st.session_state["sel_box"]
+    value = st.session_state["sel_box"]
+    if not (isinstance(value, tuple) and len(value) == 2):
+        return  # a stale value the browser sent again after the page was reloaded from a class room's view
+    i, j = value
     state.set_extra(sel=f"{i},{j}")
 
 

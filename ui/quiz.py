@@ -133,6 +133,10 @@ def _reveal(on: bool) -> None:
 
 def _toggle_cell(chart_key: str) -> None:
     """A click on a cell of x marks it with 1, or unmarks it (0) if it already holds something."""
+    if chart_key != f"quiz_x_chart_{grids.editor_revision(EDITOR)}":
+        # An earlier chart's click, sent again by the browser on a later run (seen with a timer fragment
+        # on the page, as in class mode): it was counted when it happened, so it must not toggle back.
+        return
     cell = selected_cell(st.session_state.get(chart_key))
     answer = st.session_state.get(ANSWER)
     if cell is None or answer is None or not (0 <= cell[0] < answer.shape[0] and 0 <= cell[1] < answer.shape[1]):

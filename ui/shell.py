@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui import controls, export, state
+from ui import classroom, controls, export, state
 
 
 def leave_pages_folder_mode() -> None:
@@ -33,8 +33,15 @@ does not check the window against x."""
 
 
 def frame(run_page: Callable[[], object], page_file: str = "pages/explorer.py") -> None:
-    """Draw the shared sidebar controls, run the page, then write the view into the URL."""
+    """Draw the shared sidebar controls, run the page, then write the view into the URL.
+
+    Class mode first loads the teacher's view into a following student's session, and after the
+    controls draws its own sidebar section; ``state.sync_url`` hands a teacher's view to the room.
+    """
+    classroom.before_page(page_file)
     controls.sidebar_controls(check_fit=page_file not in OWN_INPUT_PAGES)
+    classroom.sidebar_panel()
+    classroom.status_bar()
     run_page()
     # Pages pooling an image or a network layer show no grid x: no default picture for them.
     export.sidebar_downloads(fallback=page_file not in ("pages/images.py", "pages/network.py"))

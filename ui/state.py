@@ -97,11 +97,14 @@ def link_params() -> dict[str, str]:
 
 
 def sync_url() -> None:
-    """Write the current view into the browser's URL (only when it changed)."""
+    """Write the current view into the browser's URL (only when it changed), and to a class room if teaching."""
     params = link_params()
     current = {key: st.query_params.get(key) for key in st.query_params}
     if current != params:
         st.query_params.from_dict(params)
+    from ui import classroom  # here: classroom builds on this module
+
+    classroom.publish(params)
 
 
 def share_link() -> str:

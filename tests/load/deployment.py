@@ -29,11 +29,12 @@ def find_nginx() -> str | None:
 class Deployment:
     """deploy/run_replicas.sh running in its own process group; its announced addresses."""
 
-    def __init__(self, run_dir: Path, replicas: int = 2, max_seconds: int = 900):
+    def __init__(self, run_dir: Path, replicas: int = 2, max_seconds: int = 900, redis: bool = False):
         self.run_dir = run_dir
+        self.store_url = ""  # with redis=True, the class-room store the script started for the replicas
         self.process = subprocess.Popen(
             ["bash", str(SCRIPT), "--run-dir", str(run_dir), "--replicas", str(replicas),
-             "--max-seconds", str(max_seconds)],
+             "--max-seconds", str(max_seconds), *(["--redis"] if redis else [])],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
             # The replicas run on this interpreter (the test venv's), not whatever python3 is first on PATH.
             env={**os.environ, "PYTHON": sys.executable},
@@ -53,6 +54,8 @@ class Deployment:
             if line.startswith("REPLICA "):
                 _, _, address, pid = line.split()
                 self.replicas[address.removeprefix("http://")] = int(pid)
+            elif line.startswith("REDIS "):
+                self.store_url = line.split()[1]
             elif line.startswith("READY "):
                 self.url = line.split()[1]
             elif self.process.poll() is not None and self.lines.empty():
