@@ -20,6 +20,7 @@ from figures import format_value, make_grid_figure
 from figures.steps import make_partial_grid_figure, paired_height
 from ui import presentation, state, text
 from ui.model import Pooled, pool_view
+from ui.text import md
 
 FORWARD, BACKWARD = "forward", "backward"
 
@@ -383,7 +384,7 @@ def _player_body() -> None:
 
     problem = st.session_state.pop(LINK_PROBLEM, None)
     if problem:
-        st.warning(problem, icon="🔗")
+        st.warning(md(problem), icon="🔗")
     _controls(pos, n_steps, playing)
     step = plan.step(pos)
     if presentation.is_on():
