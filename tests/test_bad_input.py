@@ -33,6 +33,7 @@ from streamlit.testing.v1 import AppTest
 
 import pooling
 import ui.codec
+from tests.apptest_util import plain
 from ui.codec import DEFAULT_X, MAX_GRID_SIDE, MAX_PADDING, MAX_PARAM_CHARS, MAX_PASTE_CHARS, MAX_WINDOW_PARAM
 from ui.shell import OWN_INPUT_PAGES
 
@@ -113,7 +114,8 @@ def open_page(page: str, query: dict[str, str | list[str]] | None = None) -> App
 
 
 def messages(at: AppTest) -> list[str]:
-    return [e.value for e in at.warning] + [e.value for e in at.error]
+    """Warnings and errors as the reader sees them (user text in them is markdown-escaped)."""
+    return [plain(e.value) for e in at.warning] + [plain(e.value) for e in at.error]
 
 
 def names(message: str, key: str) -> bool:
