@@ -345,29 +345,39 @@ def parse_grid(text: str, *, name: str = "x", row_sep: str = ";") -> np.ndarray:
 
 _PASTE_ROW_SEP = re.compile(r"\r\n|[\r\n;]")
 _PASTE_VALUE_SEP = re.compile(r"[,\s]+")
-# A comma between two digits inside a value that spaces or tabs separate ("1,5\t2,5",
-# "1,000 2,000"): a decimal comma or a thousands separator, never a value separator there.
-_DIGIT_COMMA_DIGIT = re.compile(r"[0-9],[0-9]")
-# A value after a comma that starts with 0 and has more digits ("1,000", "2,05"): as a separate
-# value nobody writes it so; as part of a thousands-separated or decimal-comma number everybody does.
-_LEADING_ZERO_AFTER_COMMA = re.compile(r"[0-9.]*[0-9],\s*0[0-9]+")
+# Spellings where a comma belongs to a number: a decimal comma ("1,5", "-0,25e3") or thousands
+# separators ("1,000", "12,345,678.5").
+_THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+# A value after a comma that starts with 0 and has more digits ("1,000", "3,05"): as a separate value
+# nobody writes it so; as part of a thousands-separated or decimal-comma number everybody does.
+_LEADING_ZERO_AFTER_COMMA = re.compile(r"[+-]?[0-9]+,0[0-9]+")
+
+
+def _comma_number(token: str) -> bool:
+    """Whether ``token`` reads as one number with a decimal comma or thousands separators."""
+    decimal_comma = token.count(",") == 1 and _DECIMAL.fullmatch(token.replace(",", ".")) is not None
+    return decimal_comma or _THOUSANDS.fullmatch(token) is not None
 
 
 def _comma_problem(name: str, row: int, line: str) -> GridError | None:
-    """A message when commas in this pasted row may be part of numbers rather than separate them.
+    """A message when a comma in this pasted row may be part of a number rather than separate values.
 
     Reading ``1,5<tab>2,5`` as four values would silently give a different grid, so such a paste
-    is refused with both usual meanings spelt out, and the user rewrites it unambiguously.
+    is refused with both usual meanings spelt out, and the user rewrites it unambiguously. Two
+    cases: in a row that spaces or tabs separate, a value that reads as one number with a comma
+    in it (``1,5``, ``1,000``); in any row, a comma followed by a value starting with 0 (``1,000``,
+    ``3,05``), which nobody writes as a value of its own.
     """
-    tokens = line.split()
+    tokens = [t.strip(",") for t in line.split()]
     suspicious = None
     if len(tokens) > 1:
-        suspicious = next((t for t in tokens if _DIGIT_COMMA_DIGIT.search(t)), None)
+        suspicious = next((t for t in tokens if "," in t and _comma_number(t)), None)
     if suspicious is None:
-        match = _LEADING_ZERO_AFTER_COMMA.search(line)
+        match = next((m for m in _LEADING_ZERO_AFTER_COMMA.finditer(line.replace(", ", ",")) if _comma_number(m[0])),
+                     None)
         if match is None:
             return None
-        suspicious = match.group(0)
+        suspicious = match[0]
     return GridError(
         f"{name}: row {row} has {_show(suspicious)}, where a comma could be a decimal comma (1,5 for 1.5) or "
         "a thousands separator (1,000 for 1000), so it is not clear which values are meant. Write decimals "
