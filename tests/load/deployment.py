@@ -39,6 +39,7 @@ class Deployment:
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         self.replicas: dict[str, int] = {}  # "127.0.0.1:port" -> pid
+        self.names: dict[str, str] = {}  # "127.0.0.1:port" -> its name in nginx.conf and the st_route cookie
         self.url = ""
         deadline = time.monotonic() + 180
         while not self.url:
@@ -48,8 +49,9 @@ class Deployment:
                 self.stop()
                 raise RuntimeError("run_replicas.sh did not get ready:\n" + "".join(self.output)) from None
             if line.startswith("REPLICA "):
-                _, _, address, pid = line.split()
+                _, index, address, pid = line.split()
                 self.replicas[address.removeprefix("http://")] = int(pid)
+                self.names[address.removeprefix("http://")] = f"replica{index}"
             elif line.startswith("READY "):
                 self.url = line.split()[1]
             elif self.process.poll() is not None and self.lines.empty():
@@ -67,14 +69,12 @@ class Deployment:
             return response.headers["X-Replica"]
 
     def routes(self) -> dict[str, str]:
-        """One cookie value per replica: {replica address: route}."""
-        found: dict[str, str] = {}
-        for i in range(200):
-            replica = self.replica_for(f"r{i}")
-            found.setdefault(replica, f"r{i}")
-            if len(found) == len(self.replicas):
-                return found
-        raise AssertionError(f"cookies reached only {sorted(found)} of {sorted(self.replicas)}")
+        """One cookie value per replica: {replica address: route}. nginx names each replica (replica1, ...)
+        and pins a browser whose cookie holds that name to it; this checks that it does."""
+        for address, name in self.names.items():
+            served = self.replica_for(name)
+            assert served == address, (name, served, address)
+        return dict(self.names)
 
     def access_log(self) -> list[dict[str, str]]:
         pattern = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) route=(?P<route>\S*) '
