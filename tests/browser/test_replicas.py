@@ -225,6 +225,8 @@ def test_failback_keeps_uploads_with_the_websocket(browser, deployment, restarte
     if not answers(f"http://{victim}/_stcore/health"):
         process, _ = start_server(port=port, cwd=ROOT)
         restarted.append(process)
+    # nginx skips a replica for fail_timeout (5 s) after failed connections: wait until it is back.
+    wait_until(lambda: deployment.replica_for(route) == victim, timeout=60, interval=1)
 
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     context.add_cookies([{"name": "st_route", "value": route, "url": deployment.url}])
