@@ -30,7 +30,7 @@ def megabytes(size: str) -> float:
 
 def nginx_directive(name: str) -> str:
     lines = [line.split("#")[0].strip() for line in NGINX.splitlines()]
-    values = [line[len(name):].strip().rstrip(";") for line in lines if line.startswith(name + " ")]
+    values = [line[len(name) :].strip().rstrip(";") for line in lines if line.startswith(name + " ")]
     assert len(values) == 1, (name, values)
     return values[0]
 
@@ -64,8 +64,9 @@ def test_kubernetes_image_is_pinned_and_pulled_deliberately():
 
 def test_kubernetes_probes_wait_at_least_five_seconds():
     for container in of_kind("Deployment")["spec"]["template"]["spec"]["containers"]:
-        probes = {name: container[name] for name in ("readinessProbe", "livenessProbe", "startupProbe")
-                  if name in container}
+        probes = {
+            name: container[name] for name in ("readinessProbe", "livenessProbe", "startupProbe") if name in container
+        }
         assert {"readinessProbe", "livenessProbe"} <= set(probes)
         for name, probe in probes.items():
             assert probe.get("timeoutSeconds", 1) >= 5, (name, probe)

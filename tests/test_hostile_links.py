@@ -56,9 +56,13 @@ def page_link_keys() -> set[str]:
     keys: set[str] = set()
     for path in sorted((ROOT / "ui").glob("*.py")) + sorted((ROOT / "pages").glob("*.py")):
         tree = ast.parse(path.read_text())
-        constants = {t.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                     for t in node.targets if isinstance(t, ast.Name)
-                     and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+        constants = {
+            t.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "get_extra" and node.args:
                 arg = node.args[0]
@@ -69,9 +73,13 @@ def page_link_keys() -> set[str]:
                 elif isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name):
                     module = ROOT / "ui" / f"{arg.value.id}.py"
                     other = ast.parse(module.read_text()) if module.exists() else ast.Module(body=[])
-                    keys |= {n.value.value for n in other.body if isinstance(n, ast.Assign)
-                             and any(isinstance(t, ast.Name) and t.id == arg.attr for t in n.targets)
-                             and isinstance(n.value, ast.Constant)}
+                    keys |= {
+                        n.value.value
+                        for n in other.body
+                        if isinstance(n, ast.Assign)
+                        and any(isinstance(t, ast.Name) and t.id == arg.attr for t in n.targets)
+                        and isinstance(n.value, ast.Constant)
+                    }
     # Read through a helper that takes the key as a variable (ui.matrix._link_vector(VECTOR, ...)).
     return keys | {"vec"}
 

@@ -30,8 +30,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 def png_bomb(width: int = SIDE, height: int = SIDE) -> bytes:
     """A valid PNG header for a grey width×height picture followed by one tiny compressed chunk."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(bytes(64))) + \
-        _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(bytes(64))) + _chunk(b"IEND", b"")
+    )
 
 
 def gif_bomb() -> bytes:
@@ -61,8 +62,11 @@ def tiff_bomb(width: int = SIDE, height: int = SIDE) -> bytes:
     ifd = struct.pack("<H", len(entries))
     for tag, kind, count, value in entries:
         value = pixels_offset if tag == 273 else value
-        ifd += struct.pack("<HHII", tag, kind, count, value) if kind == 4 else struct.pack("<HHIHH", tag, kind, count,
-                                                                                           value, 0)
+        ifd += (
+            struct.pack("<HHII", tag, kind, count, value)
+            if kind == 4
+            else struct.pack("<HHIHH", tag, kind, count, value, 0)
+        )
     return b"II*\x00" + struct.pack("<I", ifd_offset) + ifd + struct.pack("<I", 0) + bytes(16)
 
 

@@ -52,8 +52,10 @@ def largest_valid_client_message() -> int:
     for name in ("x", "dy"):
         paste = WidgetState(id=widget_id + f"{name}_paste", string_value="9" * PASTE_BOX_CHARS)
         edits = {str(r): {str(c): longest for c in range(MAX_GRID_SIDE)} for r in range(MAX_GRID_SIDE)}
-        editor = WidgetState(id=widget_id + f"{name}_editor_99",
-                             string_value=json.dumps({"edited_rows": edits, "added_rows": [], "deleted_rows": []}))
+        editor = WidgetState(
+            id=widget_id + f"{name}_editor_99",
+            string_value=json.dumps({"edited_rows": edits, "added_rows": [], "deleted_rows": []}),
+        )
         msg.rerun_script.widget_states.widgets.extend([paste, editor])
     return len(msg.SerializeToString())
 
@@ -76,8 +78,9 @@ def test_server_message_cap_fits_the_largest_image_figure():
     from ui.images import MAX_IMAGE_SIDE
 
     noise = np.random.default_rng(0).random((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE)).astype(np.float32)
-    biggest = max(len(make_image_figure(noise, name="x", kind=kind, title="x").to_json())
-                  for kind in ("image", "gradient"))
+    biggest = max(
+        len(make_image_figure(noise, name="x", kind=kind, title="x").to_json()) for kind in ("image", "gradient")
+    )
     assert biggest * 1.25 <= CONFIG["maxMessageSize"] * 10**6, biggest
 
 
@@ -103,8 +106,13 @@ async def open_session(base_url: str) -> tuple[object, str, dict[str, str]]:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from websockets.asyncio.client import connect
 
-    ws = await connect(base_url.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
-                       max_size=None, open_timeout=60, ping_interval=None)
+    ws = await connect(
+        base_url.replace("http://", "ws://") + "/_stcore/stream",
+        subprotocols=["streamlit"],
+        max_size=None,
+        open_timeout=60,
+        ping_interval=None,
+    )
     msg = BackMsg()
     msg.rerun_script.query_string = "x=1,2;3,4&k=2"
     await ws.send(msg.SerializeToString())
@@ -121,7 +129,8 @@ async def open_session(base_url: str) -> tuple[object, str, dict[str, str]]:
             if isinstance(wid, str) and wid.startswith("$$ID"):
                 ids[wid.rsplit("-", 1)[1]] = wid
         elif kind == "script_finished" and fm.script_finished != ForwardMsg.ScriptFinishedStatus.Value(
-                "FINISHED_EARLY_FOR_RERUN"):
+            "FINISHED_EARLY_FOR_RERUN"
+        ):
             return ws, session_id, ids
 
 
@@ -131,13 +140,18 @@ def put_upload(base_url: str, session_id: str, body_bytes: int, *, declare_lengt
 
     token = generate_xsrf_token_string()
     boundary = "hostileboundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
-            "Content-Type: image/png\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     url = urllib.parse.urlsplit(base_url)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": token,
-               "Cookie": f"_streamlit_xsrf={token}"}
+    headers = {
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "X-Xsrftoken": token,
+        "Cookie": f"_streamlit_xsrf={token}",
+    }
     chunk = bytes(MiB)
     try:
         if declare_length:
@@ -227,10 +241,12 @@ def test_a_paste_over_the_box_limit_is_cut_and_reported_not_silently_used(server
         rows = "1 2\n" * (MAX_PASTE_CHARS // 4 + 10)  # 64+ rows of valid text, longer than the box holds
         msg = BackMsg()
         msg.rerun_script.query_string = "x=1,2;3,4&k=2"
-        msg.rerun_script.widget_states.widgets.extend([
-            WidgetState(id=ids["x_paste"], string_value=rows),
-            WidgetState(id=ids["x_paste_apply"], trigger_value=True),
-        ])
+        msg.rerun_script.widget_states.widgets.extend(
+            [
+                WidgetState(id=ids["x_paste"], string_value=rows),
+                WidgetState(id=ids["x_paste_apply"], trigger_value=True),
+            ]
+        )
         await ws.send(msg.SerializeToString())
         bodies = []
         while True:
@@ -240,8 +256,11 @@ def test_a_paste_over_the_box_limit_is_cut_and_reported_not_silently_used(server
                 element = fm.delta.new_element
                 if element.WhichOneof("type") == "alert":
                     bodies.append(element.alert.body)
-            if fm.WhichOneof("type") == "script_finished" and fm.script_finished != \
-                    ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN"):
+            if fm.WhichOneof(
+                "type"
+            ) == "script_finished" and fm.script_finished != ForwardMsg.ScriptFinishedStatus.Value(
+                "FINISHED_EARLY_FOR_RERUN"
+            ):
                 await ws.close()
                 return bodies
 

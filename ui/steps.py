@@ -358,11 +358,15 @@ def play_budget_left() -> str | None:
     steps = int(st.session_state.get(PLAY_STEPS, 0))
     seconds = time.monotonic() - float(st.session_state.get(PLAY_STARTED, time.monotonic()))
     if steps >= MAX_PLAY_STEPS:
-        return (f"Paused by itself after {MAX_PLAY_STEPS} steps, so an open tab does not keep the server busy. "
-                "Press Play to go on.")
+        return (
+            f"Paused by itself after {MAX_PLAY_STEPS} steps, so an open tab does not keep the server busy. "
+            "Press Play to go on."
+        )
     if seconds >= MAX_PLAY_SECONDS:
-        return (f"Paused by itself after {MAX_PLAY_SECONDS // 60} minutes, so an open (or hidden) tab does not "
-                "keep the server busy. Press Play to go on.")
+        return (
+            f"Paused by itself after {MAX_PLAY_SECONDS // 60} minutes, so an open (or hidden) tab does not "
+            "keep the server busy. Press Play to go on."
+        )
     return None
 
 
@@ -502,8 +506,10 @@ def _controls(pos: int, n_steps: int, playing: bool) -> None:
             # No slider while the timer runs: a tick sent before the browser has drawn the last step would
             # report the slider's old value, which would read as a drag back.
             st.progress((pos + 1) / n_steps, text=f"{label}: {pos + 1} — pause to drag")
-            st.caption(f"Play pauses by itself after {MAX_PLAY_STEPS} steps or {MAX_PLAY_SECONDS // 60} minutes; "
-                       "press Play again to go on.")
+            st.caption(
+                f"Play pauses by itself after {MAX_PLAY_STEPS} steps or {MAX_PLAY_SECONDS // 60} minutes; "
+                "press Play again to go on."
+            )
             return
         st.session_state[SLIDER] = pos + 1
         st.slider(label, 1, n_steps, key=SLIDER, on_change=_slider_moved)

@@ -235,12 +235,13 @@ def step_from_link(raw: str | None) -> tuple[float | None, str | None]:
     except GridError as err:
         return None, f"The link's step h: {err}. Using the automatic step."
     if not (math.isfinite(value) and value > 0):
-        return None, (f"The link's step h={format_number(value)} is not a positive number: "
-                      "using the automatic step.")
+        return None, (f"The link's step h={format_number(value)} is not a positive number: using the automatic step.")
     clamped = min(max(value, MIN_STEP), MAX_STEP)
     if clamped != value:
-        return clamped, (f"The link's step h={format_number(value)} is outside {format_number(MIN_STEP)} to "
-                         f"{format_number(MAX_STEP)}: using h={format_number(clamped)}.")
+        return clamped, (
+            f"The link's step h={format_number(value)} is outside {format_number(MIN_STEP)} to "
+            f"{format_number(MAX_STEP)}: using h={format_number(clamped)}."
+        )
     return value, None
 
 
