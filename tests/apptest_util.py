@@ -106,7 +106,7 @@ def widget(at: AppTest, key: str):
 
 
 def plain(markdown: str) -> str:
-    """A message body as the reader sees it: ``ui.text.md``'s backslash escapes removed."""
+    """A message body as the reader sees it: ``ui.text.md``'s backslash escapes and zero-width spaces removed."""
     import re
 
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u200b", "")

@@ -430,12 +430,16 @@ PASTE_PAGES = [
 
 
 @pytest.mark.parametrize("page", PASTE_PAGES)
-def test_a_ten_megabyte_paste_is_refused_by_its_length_never_parsed(page, monkeypatch):
+def test_an_oversize_paste_is_refused_by_its_length_never_parsed(page, monkeypatch):
     at = open_page(page, {"x": "1,2;3,4"})
     box, apply = find_widget(at, "x_paste"), find_widget(at, "x_paste_apply")
     assert box is not None and apply is not None, f"{page} draws the x editors but no paste box"
     spy = BuildSpy(monkeypatch)
-    box.input("1\t" * (5 * 1024 * 1024)).run()
+    # set_value, not input(): input() honours max_chars as a browser does; a script sends it anyway,
+    # and Streamlit cuts it to max_chars on the server, one character over what a paste may hold.
+    # (A 1 MB value: 10 MB is over the 2 MB message cap, and the server drops the whole message;
+    # tests/test_server_limits.py sends that one to a real server.)
+    box.set_value("1\t" * (512 * 1024)).run()
     find_widget(at, "x_paste_apply").click().run()
     assert not at.exception
     assert not spy.calls

@@ -19,6 +19,11 @@ from ui.model import Pooled
 # (``www.``, ``http://``, ``a@b.c``), Streamlit's ``:red[...]`` / ``:material/x:`` directives, ``$``
 # math and HTML entities, none of which can start once their punctuation is literal.
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub's bare autolinks ("https://...", "www....", "a@b.c", "mailto:...") are found by the renderer
+# even with their punctuation escaped (seen in Chromium: "https\:\/\/ev\.il" still became a link).
+# A zero-width space after the scheme, the "www" or the "@" breaks the pattern and reads the same.
+_AUTOLINK_START = re.compile(r"(?i)\b(https?|ftp|mailto|xmpp)(?=:)|\b(www)(?=\.)|@")
+_BREAK = "\u200b"
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -41,9 +46,11 @@ def md(text: object) -> str:
     Use it on every piece of user or link text (a quoted value, a parser's message that quotes
     one, a file name) before it goes into a message: ``[x](//ev.il)`` must show as those
     characters, never as a link, an image or emphasis. Line breaks become spaces, so a quoted
-    value cannot start a heading, list or new paragraph.
+    value cannot start a heading, list or new paragraph, and a bare address (``https://…``,
+    ``www.…``, ``a@b.c``) gets an invisible zero-width space that keeps it from becoming a link.
     """
     flat = _LINE_BREAKS.sub(" ", str(text))
+    flat = _AUTOLINK_START.sub(lambda m: m.group(0) + _BREAK, flat)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
 
 
