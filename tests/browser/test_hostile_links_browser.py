@@ -60,9 +60,11 @@ def requests_seen(page):
 def test_a_hostile_link_draws_no_outside_link_and_fetches_nothing_outside(app_url, page, requests_seen, name):
     page.goto(app_url + LINKS[name])
     wait_for_app(page)
-    # The page quotes the link's text in a message (as text): wait until it is drawn.
+    # The page quotes the link's text in a message (as text): wait until it is drawn. (A quote is cut
+    # at 20 characters, so the tie lab's long link text shows without its address.)
+    marker = "Free exam answers" if name == "tie_lab" else EVIL
     alerts = page.locator('[data-testid="stAlert"]')
-    wait_until(lambda: any(EVIL in alerts.nth(i).inner_text() for i in range(alerts.count())), timeout=30)
+    wait_until(lambda: any(marker in alerts.nth(i).inner_text() for i in range(alerts.count())), timeout=30)
     page.wait_for_timeout(500)  # an image, were one drawn, would be requested by now
     page.screenshot(path=str(ROOT / "artifacts" / f"hostile_{name}.png"))
     assert not outside_targets(page, app_url), outside_targets(page, app_url)
