@@ -267,3 +267,18 @@ def test_a_paste_over_the_box_limit_is_cut_and_reported_not_silently_used(server
     bodies = [plain(b) for b in asyncio.run(paste())]
     # Cut to max_chars = MAX_PASTE_CHARS + 1 on the server, then refused by its length.
     assert any(f"the text is {MAX_PASTE_CHARS + 1:,} characters long" in b for b in bodies), bodies
+
+
+def test_every_text_box_has_max_chars():
+    """Every st.text_input / st.text_area in the app passes max_chars (Streamlit enforces it on the server)."""
+    import ast
+
+    calls, missing = 0, []
+    for path in [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("text_input", "text_area"):
+                calls += 1
+                if not any(k.arg == "max_chars" for k in node.keywords):
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert calls >= 3, calls  # the paste box and the matrix page's two vector boxes, at least
+    assert not missing, missing
