@@ -211,3 +211,12 @@ def test_pasted_text_and_typed_cells_do_not_render_as_markdown():
     texts = rendered_markdown(at)
     assert not live_markdown(texts), live_markdown(texts)
     assert any("![](//ev.il/a.png)" in plain(t) for t in texts)
+
+
+def test_latex_text_makes_a_command_literal():
+    """No user text reaches st.latex today (every formula is numbers); the helper for the day one does."""
+    from ui.text import latex_text
+
+    # By hand: each of \ { } $ & # % _ ^ ~ becomes its text-mode spelling; a line break becomes a space.
+    assert latex_text(r"\href{//ev.il}{x}") == r"\text{\textbackslash{}href\{//ev.il\}\{x\}}"
+    assert latex_text("a_b^c~d$e&f#g%h\ni") == (r"\text{a\_b\textasciicircum{}c\textasciitilde{}d\$e\&f\#g\%h i}")
