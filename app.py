@@ -7,7 +7,9 @@ import streamlit as st
 from ui import presentation, shell
 
 shell.leave_pages_folder_mode()
-st.set_page_config(page_title="Max pooling backprop explainer", page_icon="▦", layout="wide")
+# A material icon Streamlit draws itself: an arbitrary character such as "▦" is not an emoji Streamlit
+# knows, so it became an image URL and every browser asked the server for "/%E2%96%A6".
+st.set_page_config(page_title="Max pooling backprop explainer", page_icon=":material/grid_on:", layout="wide")
 
 # (section, file, title, icon). A page is listed once its file exists.
 PAGES = [

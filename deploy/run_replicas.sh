@@ -112,13 +112,13 @@ fi
 read -r -a PORTS <<<"$(free_ports $((REPLICAS + 1)))"
 PORT="${PORT:-${PORTS[$REPLICAS]}}"
 
-UPSTREAMS=""
+ADDRESSES=()
 for i in $(seq 1 "$REPLICAS"); do
   p="${PORTS[$((i - 1))]}"
   (cd "$ROOT" && exec "$PYTHON" -m streamlit run app.py --server.address 127.0.0.1 --server.port "$p" \
       --server.headless true --browser.gatherUsageStats false) >"$RUN_DIR/replica-$i.log" 2>&1 &
   PIDS+=($!)
-  UPSTREAMS+="server 127.0.0.1:$p max_fails=1 fail_timeout=10s; "
+  ADDRESSES+=("127.0.0.1:$p")
 done
 for i in $(seq 1 "$REPLICAS"); do
   p="${PORTS[$((i - 1))]}"
@@ -130,8 +130,36 @@ for i in $(seq 1 "$REPLICAS"); do
   echo "REPLICA $i http://127.0.0.1:$p ${PIDS[$((i - 1))]}"
 done
 
-sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@LISTEN@|127.0.0.1:$PORT|g" -e "s|@UPSTREAMS@|$UPSTREAMS|g" \
-  "$HERE/nginx.conf.template" >"$RUN_DIR/nginx.conf"
+# Fill in the template: the run folder, the listen address, and per replica its server line, its own
+# upstream (itself first, the others as backups), its cookie value and the pattern that recognises it
+# in $upstream_addr. A replica is marked down for 5 s after 2 failed connections in a row.
+"$PYTHON" - "$HERE/nginx.conf.template" "$RUN_DIR/nginx.conf" "$RUN_DIR" "127.0.0.1:$PORT" "${ADDRESSES[@]}" <<'PY'
+import re
+import sys
+
+template, out, run_dir, listen, *addresses = sys.argv[1:]
+health = "max_fails=2 fail_timeout=5s"
+names = [f"replica{i}" for i in range(1, len(addresses) + 1)]
+pinned = [
+    f"upstream {name} {{ server {a} {health}; " + " ".join(f"server {b} backup;" for b in addresses if b != a) + " }"
+    for name, a in zip(names, addresses)
+]
+fill = {
+    "@RUN_DIR@": run_dir,
+    "@LISTEN@": listen,
+    "@UPSTREAMS@": " ".join(f"server {a} {health};" for a in addresses),
+    "@PINNED@": "\n    ".join(pinned),
+    "@ROUTES@": " ".join(f"{name} {name};" for name in names),
+    "@SERVED@": " ".join(f'"~(^|, ){re.escape(a)}$" {name};' for name, a in zip(names, addresses)),
+}
+lines = open(template).read().splitlines(keepends=True)
+for n, line in enumerate(lines):
+    if not line.lstrip().startswith("#"):  # the header comment names the placeholders: keep it readable
+        for key, value in fill.items():
+            line = line.replace(key, value)
+        lines[n] = line
+open(out, "w").write("".join(lines))
+PY
 "$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$RUN_DIR/error.log"
 "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$RUN_DIR/error.log" -g 'daemon off;' &
 NGINX_PID=$!

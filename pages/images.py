@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import explorer, images, shell, state
+from ui.text import md
 
 shell.leave_pages_folder_mode()
 
@@ -21,7 +22,7 @@ with chooser:
     data, file_name = images.source_panel()
     x, problem = (None, None) if data is None else images.load_image(data)
     if problem:
-        st.error(f"{file_name}: {problem}", icon="⚠️")
+        st.error(f"{md(file_name)}: {problem}", icon="⚠️")  # the name is the uploader's text
 with loss:
     gradient = images.gradient_choice()
 if x is None:

@@ -103,3 +103,10 @@ def widget(at: AppTest, key: str):
             if getattr(element, "key", None) == key:
                 return element
     raise KeyError(key)
+
+
+def plain(markdown: str) -> str:
+    """A message body as the reader sees it: ``ui.text.md``'s backslash escapes and zero-width spaces removed."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u200b", "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.apptest_util import cell_text, chart, decode, heatmap, run_app, run_page, shapes, trace, widget
+from tests.apptest_util import cell_text, chart, decode, heatmap, plain, run_app, run_page, shapes, trace, widget
 from tests.reference import ref_forward
 from ui.codec import DEFAULT_X
 
@@ -157,12 +157,12 @@ def test_vector_mode():
 def test_vector_mode_bad_input_keeps_the_last_valid_vector():
     at = run_page(PAGE, {"mview": "1d", "vec": "1,5,2,2"})
     widget(at, "matrix_vector").set_value("1, 2, x").run()
-    errors = [e.value for e in at.error]
+    errors = [plain(e.value) for e in at.error]
     assert any('"x" in row 1, column 3 is not a number' in e and "Showing the last valid vector" in e for e in errors)
     assert np.array_equal(heatmap(chart(at, "matrix_x_chart")), [[1, 5, 2, 2]])
     assert at.query_params["vec"] == "1, 5, 2, 2"
     widget(at, "matrix_vector_dy").set_value("1, 2, 3").run()
-    assert any("y has 2 values, but 3 were given" in e.value for e in at.error)
+    assert any("y has 2 values, but 3 were given" in plain(e.value) for e in at.error)
     assert np.array_equal(heatmap(chart(at, "matrix_dx_chart")), [[0, 1, 1, 0]])  # all ones instead
     # A vector the window does not fit: a message, no traceback.
     widget(at, "matrix_vector").set_value("3").run()

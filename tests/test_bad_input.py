@@ -33,6 +33,7 @@ from streamlit.testing.v1 import AppTest
 
 import pooling
 import ui.codec
+from tests.apptest_util import plain
 from ui.codec import DEFAULT_X, MAX_GRID_SIDE, MAX_PADDING, MAX_PARAM_CHARS, MAX_PASTE_CHARS, MAX_WINDOW_PARAM
 from ui.shell import OWN_INPUT_PAGES
 
@@ -113,7 +114,8 @@ def open_page(page: str, query: dict[str, str | list[str]] | None = None) -> App
 
 
 def messages(at: AppTest) -> list[str]:
-    return [e.value for e in at.warning] + [e.value for e in at.error]
+    """Warnings and errors as the reader sees them (user text in them is markdown-escaped)."""
+    return [plain(e.value) for e in at.warning] + [plain(e.value) for e in at.error]
 
 
 def names(message: str, key: str) -> bool:
@@ -451,12 +453,16 @@ PASTE_PAGES = [
 
 
 @pytest.mark.parametrize("page", PASTE_PAGES)
-def test_a_ten_megabyte_paste_is_refused_by_its_length_never_parsed(page, monkeypatch):
+def test_an_oversize_paste_is_refused_by_its_length_never_parsed(page, monkeypatch):
     at = open_page(page, {"x": "1,2;3,4"})
     box, apply = find_widget(at, "x_paste"), find_widget(at, "x_paste_apply")
     assert box is not None and apply is not None, f"{page} draws the x editors but no paste box"
     spy = BuildSpy(monkeypatch)
-    box.input("1\t" * (5 * 1024 * 1024)).run()
+    # set_value, not input(): input() honours max_chars as a browser does; a script sends it anyway,
+    # and Streamlit cuts it to max_chars on the server, one character over what a paste may hold.
+    # (A 1 MB value: 10 MB is over the 2 MB message cap, and the server drops the whole message;
+    # tests/test_server_limits.py sends that one to a real server.)
+    box.set_value("1\t" * (512 * 1024)).run()
     find_widget(at, "x_paste_apply").click().run()
     assert not at.exception
     assert not spy.calls

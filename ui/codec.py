@@ -145,6 +145,10 @@ def _number_problem(text: str) -> tuple[float, str | None]:
         lowered = stripped.lower()
         if "_" in stripped:
             hint = "; write digits without _ separators"
+        elif "," in stripped and _DECIMAL.fullmatch(stripped.replace(",", ".", 1)) is not None:
+            hint = "; write a decimal point (1.5), not a comma, and no thousands separators"
+        elif not stripped.isascii() and any(c.isdigit() for c in stripped):
+            hint = "; type the digits 0-9 as plain ASCII (not full-width or other scripts)"
         elif lowered.lstrip("+-").startswith(("0x", "0o", "0b")):
             hint = "; only decimal numbers are accepted"
         elif lowered.endswith("j"):
@@ -341,6 +345,44 @@ def parse_grid(text: str, *, name: str = "x", row_sep: str = ";") -> np.ndarray:
 
 _PASTE_ROW_SEP = re.compile(r"\r\n|[\r\n;]")
 _PASTE_VALUE_SEP = re.compile(r"[,\s]+")
+# Spellings where a comma belongs to a number: a decimal comma ("1,5", "-0,25e3") or thousands
+# separators ("1,000", "12,345,678.5").
+_THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+# A value after a comma that starts with 0 and has more digits ("1,000", "3,05"): as a separate value
+# nobody writes it so; as part of a thousands-separated or decimal-comma number everybody does.
+_LEADING_ZERO_AFTER_COMMA = re.compile(r"[+-]?[0-9]+,0[0-9]+")
+
+
+def _comma_number(token: str) -> bool:
+    """Whether ``token`` reads as one number with a decimal comma or thousands separators."""
+    decimal_comma = token.count(",") == 1 and _DECIMAL.fullmatch(token.replace(",", ".")) is not None
+    return decimal_comma or _THOUSANDS.fullmatch(token) is not None
+
+
+def _comma_problem(name: str, row: int, line: str) -> GridError | None:
+    """A message when a comma in this pasted row may be part of a number rather than separate values.
+
+    Reading ``1,5<tab>2,5`` as four values would silently give a different grid, so such a paste
+    is refused with both usual meanings spelt out, and the user rewrites it unambiguously. Two
+    cases: in a row that spaces or tabs separate, a value that reads as one number with a comma
+    in it (``1,5``, ``1,000``); in any row, a comma followed by a value starting with 0 (``1,000``,
+    ``3,05``), which nobody writes as a value of its own.
+    """
+    tokens = [t.strip(",") for t in line.split()]
+    suspicious = None
+    if len(tokens) > 1:
+        suspicious = next((t for t in tokens if "," in t and _comma_number(t)), None)
+    if suspicious is None:
+        match = next((m for m in _LEADING_ZERO_AFTER_COMMA.finditer(line.replace(", ", ",")) if _comma_number(m[0])),
+                     None)
+        if match is None:
+            return None
+        suspicious = match[0]
+    return GridError(
+        f"{name}: row {row} has {_show(suspicious)}, where a comma could be a decimal comma (1,5 for 1.5) or "
+        "a thousands separator (1,000 for 1000), so it is not clear which values are meant. Write decimals "
+        "with a point and no thousands separators (1.5 1000), or separate the values by commas alone (1,5,2)"
+    )
 
 
 def parse_pasted_grid(text: str, *, name: str = "x") -> np.ndarray:
@@ -352,7 +394,10 @@ def parse_pasted_grid(text: str, *, name: str = "x") -> np.ndarray:
         Rows separated by newlines (``\\n``, ``\\r\\n``, ``\\r``) or ``;``; values by
         commas, spaces or tabs in any mix, a run of them counting as one separator
         (so ``"1, 2\\t3"`` is three values and an empty cell cannot be written).
-        Blank rows are ignored. At most `MAX_PASTE_CHARS` characters.
+        Blank rows are ignored. At most `MAX_PASTE_CHARS` characters. A row where a
+        comma may belong to a number is refused rather than guessed: a comma between
+        digits in a row that spaces or tabs separate (``1,5<tab>2,5``, ``1,000 2,000``),
+        or a value after a comma that starts with 0 (``1,000``, ``3,05``).
     name : str
         Prefix of error messages.
 
@@ -378,6 +423,9 @@ def parse_pasted_grid(text: str, *, name: str = "x") -> np.ndarray:
         raise _too_many_rows(name, len(lines))
     rows: list[list[str]] = []
     for r, line in enumerate(lines, start=1):
+        problem = _comma_problem(name, r, line.strip(", \t\f\v"))
+        if problem is not None:
+            raise problem
         cells = _PASTE_VALUE_SEP.split(line.strip(", \t\f\v"))
         if len(cells) > MAX_GRID_SIDE:
             raise _too_many_columns(name, r, len(cells))

@@ -9,6 +9,7 @@ import streamlit as st
 from figures import make_grid_figure, selected_cell
 from ui import grids, state, text
 from ui.model import Pooled, fit_dy, pool_view
+from ui.text import md
 
 SELECTION = "sel"
 
@@ -27,7 +28,7 @@ def figure_size(shape: tuple[int, int]) -> dict:
 def link_warnings() -> None:
     """One warning per link parameter that could not be used (the rest of the link still applies)."""
     for param, message in state.url_errors().items():
-        st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
+        st.warning(f"The link's `{param}` could not be used: {md(message)}", icon="🔗")
 
 
 def editors_and_pool(key: str, *, expanded: bool = False) -> Pooled:
@@ -71,7 +72,7 @@ def input_panel() -> None:
     edited, problems = grids.cell_editor("x", x, label="x")
     if problems:
         for problem in problems[:5]:
-            st.error(problem, icon="⚠️")
+            st.error(md(problem), icon="⚠️")
         st.caption("The figures keep showing the last grid that was valid.")
     elif not np.array_equal(edited, x, equal_nan=True):
         state.update(x=edited)
@@ -107,7 +108,7 @@ def gradient_panel(out_shape: tuple[int, int]) -> None:
     edited, problems = grids.cell_editor("dy", dy, label="dL/dy")
     if problems:
         for problem in problems[:5]:
-            st.error(problem, icon="⚠️")
+            st.error(md(problem), icon="⚠️")
     elif not np.array_equal(edited, dy, equal_nan=True):
         state.update(dy=edited)
 

@@ -14,7 +14,26 @@ import pandas as pd
 import streamlit as st
 
 from ui import state
-from ui.codec import DEFAULT_X, MAX_GRID_SIDE, GridError, format_number, parse_number, parse_pasted_grid
+from ui.codec import (
+    DEFAULT_X,
+    MAX_GRID_SIDE,
+    MAX_NUMBER_CHARS,
+    MAX_PASTE_CHARS,
+    GridError,
+    format_number,
+    parse_number,
+    parse_pasted_grid,
+)
+from ui.text import md
+
+#: Longest text a cell of the editor takes. The parser accepts values of up to MAX_NUMBER_CHARS
+#: characters with some padding around them (4x, see ui.codec); cutting a cell there cannot turn
+#: a valid value into a different one, and a longer one still gets the parser's "too long" message.
+CELL_CHARS = 4 * MAX_NUMBER_CHARS
+#: Longest text the paste box takes: one character more than a paste may hold, so an over-long
+#: paste is cut by the browser (and by Streamlit on the server) yet still gets the parser's
+#: "too long" message, instead of being cut silently into a different grid.
+PASTE_BOX_CHARS = MAX_PASTE_CHARS + 1
 
 
 def _base_key(name: str) -> str:
@@ -64,7 +83,8 @@ def cell_editor(name: str, grid: np.ndarray, *, label: str) -> tuple[np.ndarray 
         key=f"{name}_editor_{editor_revision(name)}",
         num_rows="fixed",
         hide_index=False,
-        column_config={c: st.column_config.TextColumn(c, width=44 if base.shape[1] > 8 else 60) for c in columns},
+        column_config={c: st.column_config.TextColumn(c, width=44 if base.shape[1] > 8 else 60, max_chars=CELL_CHARS)
+                       for c in columns},
         width="content",
         height="auto" if base.shape[0] <= 16 else 420,
     )
@@ -77,16 +97,12 @@ def cell_editor(name: str, grid: np.ndarray, *, label: str) -> tuple[np.ndarray 
             try:
                 values[r, c] = parse_number(text)
             except ValueError as err:
-                shown = text if len(text) <= 20 else text[:17] + "…"
-                problems.append(f"{label}[{r}, {c}]: “{shown}” is not a number ({_reason(err)}).")
+                # The parser's own message: it quotes the cell and gives its specific hint
+                # (a decimal comma, _ separators, full-width digits, too long, too large).
+                problems.append(f"{label}[{r}, {c}]: {err}.")
     if problems:
         return None, problems
     return values, []
-
-
-def _reason(err: Exception) -> str:
-    text = str(err)
-    return "it is empty; type a number" if "empty" in text else "use digits, nan, inf or -inf"
 
 
 def _resize(name: str, fill: float) -> None:
@@ -150,9 +166,10 @@ def paste_box(name: str) -> None:
         "Paste rows of numbers (separated by commas, spaces or tabs; nan, inf, -inf allowed)",
         key=f"{name}_paste",
         height=100,
+        max_chars=PASTE_BOX_CHARS,
         placeholder="1 1 2 4\n5 6 7 8\n3 2 1 0\n1 2 3 4",
     )
     st.button("Use pasted grid", key=f"{name}_paste_apply", on_click=_apply_paste, args=(name,))
     error = st.session_state.get(f"_{name}_paste_error")
     if error:
-        st.error(error, icon="⚠️")
+        st.error(md(error), icon="⚠️")

@@ -65,7 +65,7 @@ def decode_image(data: bytes) -> np.ndarray:
     ImageError
         Empty, too large, not an image, or damaged.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     if not data:
         raise ImageError("The file is empty.")
@@ -74,12 +74,21 @@ def decode_image(data: bytes) -> np.ndarray:
             f"The file is {_megabytes(len(data))}; at most {_megabytes(MAX_IMAGE_BYTES)} is accepted. "
             "Save a smaller picture and try again."
         )
+    not_a_picture = ImageError(
+        "This file is not a picture that can be read: upload a PNG, JPEG, GIF, BMP, WebP or TIFF file."
+    )
     try:
+        # Image.open reads only the header; no pixel is decoded before the size check below.
         img = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        # Pillow's own guard (a header claiming over 2 x Image.MAX_IMAGE_PIXELS pixels, or over 1 x when
+        # warnings are errors) fires inside open(): that is far over our cap, so say so in our words.
         raise ImageError(
-            "This file is not a picture that can be read: upload a PNG, JPEG, GIF, BMP, WebP or TIFF file."
+            f"The file claims a picture far larger than {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} pixels (a "
+            "decompression bomb, or a huge picture); it was not decoded. Shrink or crop it first."
         ) from err
+    except Exception as err:  # noqa: BLE001 - any Pillow failure on a stranger's file is the user's problem
+        raise not_a_picture from err
     width, height = img.size
     if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
         raise ImageError(
@@ -92,7 +101,7 @@ def decode_image(data: bytes) -> np.ndarray:
         img.load()
         img = ImageOps.exif_transpose(img)
         gray = _to_gray(img)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+    except Exception as err:  # noqa: BLE001 - damaged or cut-short data, unsupported modes, codec errors
         kind = img.format or "image"
         raise ImageError(
             f"The file starts like a {kind} file but could not be decoded (it may be damaged or "
@@ -113,7 +122,10 @@ def _to_gray(img) -> np.ndarray:
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         scaled = (np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo) - lo) / (hi - lo if hi > lo else 1.0)
         return scaled.astype(np.float32)
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+    if img.mode == "LAB":
+        # CIE L*a*b*: Pillow cannot convert it to L or RGB, but its first band is the lightness.
+        return (np.asarray(img.getchannel("L"), dtype=np.float32) / 255).astype(np.float32)
+    if img.mode in ("RGBA", "LA", "La", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, rgba)

@@ -20,6 +20,7 @@ from figures import format_value, make_grid_figure
 from figures.lessons import make_piecewise_figure
 from ui import grids, presentation, state, text
 from ui.model import Pooled, Window, pooled_from
+from ui.text import md
 
 LESSON = "lesson"  # link parameter: the lesson number, 1-based
 PART = "part"  # link parameter: which example of a lesson that has several
@@ -920,9 +921,9 @@ def current_number() -> tuple[int, str | None]:
 def link_warnings(lesson_problem: str | None) -> None:
     """Say which parts of the link could not be used (the rest of the link still is)."""
     for param, message in state.url_errors().items():
-        st.warning(f"The link's `{param}` could not be used: {message}", icon=":material/link_off:")
+        st.warning(f"The link's `{param}` could not be used: {md(message)}", icon=":material/link_off:")
     if lesson_problem:
-        st.warning(f"The link's `{LESSON}` could not be used: {lesson_problem}", icon=":material/link_off:")
+        st.warning(f"The link's `{LESSON}` could not be used: {md(lesson_problem)}", icon=":material/link_off:")
 
 
 def go_to(n: int) -> None:

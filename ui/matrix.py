@@ -19,8 +19,9 @@ from figures.matrix import make_selection_matrix_figure
 from ui import state
 from ui.codec import GridError, format_number, parse_pasted_grid
 from ui.explorer import figure_size
+from ui.grids import PASTE_BOX_CHARS  # parsed as a pasted grid, so the same bound
 from ui.model import Pooled, Window, window_of
-from ui.text import latex_number
+from ui.text import latex_number, md
 
 MODE = "mview"  # link parameter: "1d" for the vector mode, absent for the grid
 VECTOR = "vec"  # link parameter: the vector x, comma separated
@@ -136,7 +137,7 @@ def _link_vector(key: str, name: str) -> np.ndarray | None:
     try:
         return _parse_vector(raw, name)
     except GridError as err:
-        st.warning(f"The link's `{key}` could not be used: {err}", icon="🔗")
+        st.warning(f"The link's `{key}` could not be used: {md(err)}", icon="🔗")
         state.set_extra(**{key: None})
         return None
 
@@ -160,12 +161,13 @@ def vector_case() -> MatrixCase | None:
     state.seed_widget("matrix_vector_dy", "" if state.get_extra(VECTOR_DY) is None else state.get_extra(VECTOR_DY))
     left, right = st.columns(2, gap="large")
     with left:
-        text = st.text_input("Vector x (numbers separated by commas or spaces)", key="matrix_vector")
+        text = st.text_input("Vector x (numbers separated by commas or spaces)", key="matrix_vector",
+                             max_chars=PASTE_BOX_CHARS)
         try:
             x = _parse_vector(text, "x")
             state.set_extra(**{VECTOR: _vector_text(x)})
         except GridError as err:
-            st.error(f"{err}. Showing the last valid vector.", icon="⚠️")
+            st.error(f"{md(err)}. Showing the last valid vector.", icon="⚠️")
     view = state.view()
     window = vector_window(window_of(view))
     st.caption(
@@ -182,7 +184,8 @@ def vector_case() -> MatrixCase | None:
     n_out = res.out.shape[1]
     dy = np.ones(n_out)
     with right:
-        dy_text = st.text_input(f"dL/dy ({n_out} numbers; empty for all ones)", key="matrix_vector_dy")
+        dy_text = st.text_input(f"dL/dy ({n_out} numbers; empty for all ones)", key="matrix_vector_dy",
+                                max_chars=PASTE_BOX_CHARS)
         if dy_text.strip():
             try:
                 typed = _parse_vector(dy_text, "dL/dy")
@@ -191,7 +194,7 @@ def vector_case() -> MatrixCase | None:
                 dy = typed
                 state.set_extra(**{VECTOR_DY: _vector_text(dy)})
             except GridError as err:
-                st.error(f"{err}. Using all ones.", icon="⚠️")
+                st.error(f"{md(err)}. Using all ones.", icon="⚠️")
         else:
             state.set_extra(**{VECTOR_DY: None})
     return _case(x[None, :], dy[None, :], window, view.tie_policy, True)

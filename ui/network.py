@@ -16,7 +16,7 @@ from pooling import network
 from ui import presentation, state
 from ui.codec import GridError, format_grid, parse_grid
 from ui.model import Window, window_of
-from ui.text import latex_number
+from ui.text import latex_number, md
 
 KERNEL_SIZES = (2, 3)
 MAX_KERNEL_VALUE = 100.0
@@ -87,7 +87,7 @@ def kernel_editor() -> np.ndarray:
     """Size choice, presets and one number input per entry; returns the kernel K."""
     kernel, problem = kernel_from_link()
     if problem:
-        st.warning(f"The link's kernel could not be used ({problem}); showing the default kernel.", icon="🔗")
+        st.warning(f"The link's kernel could not be used ({md(problem)}); showing the default kernel.", icon="🔗")
     state.seed_widget("net_ksize", kernel.shape[0])
     st.radio(
         "Kernel size",

@@ -16,6 +16,7 @@ from figures import format_value, make_grid_figure, selected_cell
 from figures.steps import make_verdict_figure, paired_height, verdict_hover
 from ui import grids, presentation, state, text
 from ui.model import Pooled
+from ui.text import md
 
 RTOL, ATOL = 0.01, 0.005
 """An answer counts as right within 1 % of the value or 0.005, so 0.33 is right for 1/3."""
@@ -266,7 +267,7 @@ def answer_editor(p: Pooled) -> np.ndarray:
     edited, problems = grids.cell_editor(EDITOR, answer, label="your dL/dx")
     if problems:
         for problem in problems[:5]:
-            st.error(problem, icon="⚠️")
+            st.error(md(problem), icon="⚠️")
         st.caption("Scoring uses your last answer that was all numbers.")
         return answer
     if not np.array_equal(edited, answer, equal_nan=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ from figures import format_value, make_grid_figure
 from figures.steps import make_partial_grid_figure, paired_height
 from ui import presentation, state, text
 from ui.model import Pooled, pool_view
+from ui.text import md
 
 FORWARD, BACKWARD = "forward", "backward"
 
@@ -285,6 +287,14 @@ COUNT = "_step_count"  # number of steps of the example on screen, for the callb
 SLIDER = "step_slider"
 SPEED = "step_speed"
 SPEEDS = (0.5, 1.0, 2.0)
+PLAY_STARTED = "_step_play_started"  # time.monotonic() when Play was pressed
+PLAY_STEPS = "_step_play_steps"  # steps advanced since Play was pressed
+PLAY_NOTE = "_step_play_note"  # why the player paused by itself, shown until the next press
+# A playing tab costs the server a rerun per step for as long as it stays open, hidden or not (a
+# 64x64 grid has 8,192 steps: over two hours at 1 s per step). So one press of Play runs at most
+# this many steps or seconds, whichever comes first; a class watching a demo never gets near either.
+MAX_PLAY_STEPS = 200
+MAX_PLAY_SECONDS = 300
 CHARTS = {"x": "step_x_chart", "y": "step_y_chart", "dx": "step_dx_chart", "dy": "step_dy_chart"}
 
 
@@ -328,6 +338,7 @@ def _move(to: str) -> None:
         "end": n_steps - 1,
     }[to]
     st.session_state[PLAYING] = False
+    st.session_state.pop(PLAY_NOTE, None)
 
 
 def _toggle_play() -> None:
@@ -337,6 +348,26 @@ def _toggle_play() -> None:
     if st.session_state.get(POSITION, 0) >= int(st.session_state.get(COUNT, 1)) - 1:
         st.session_state[POSITION] = 0  # play from the start once the end is reached
     st.session_state[PLAYING] = True
+    st.session_state[PLAY_STARTED] = time.monotonic()
+    st.session_state[PLAY_STEPS] = 0
+    st.session_state.pop(PLAY_NOTE, None)
+
+
+def play_budget_left() -> str | None:
+    """None while this press of Play may go on; otherwise the note that says why it paused."""
+    steps = int(st.session_state.get(PLAY_STEPS, 0))
+    seconds = time.monotonic() - float(st.session_state.get(PLAY_STARTED, time.monotonic()))
+    if steps >= MAX_PLAY_STEPS:
+        return (
+            f"Paused by itself after {MAX_PLAY_STEPS} steps, so an open tab does not keep the server busy. "
+            "Press Play to go on."
+        )
+    if seconds >= MAX_PLAY_SECONDS:
+        return (
+            f"Paused by itself after {MAX_PLAY_SECONDS // 60} minutes, so an open (or hidden) tab does not "
+            "keep the server busy. Press Play to go on."
+        )
+    return None
 
 
 def _slider_moved() -> None:
@@ -374,8 +405,14 @@ def _player_body() -> None:
     if st.session_state.get(TIMER) != wanted_timer:
         st.rerun()  # a full run registers the fragment again, with the timer on or off
     if playing:
+        note = play_budget_left()
+        if note is not None:
+            st.session_state[PLAYING] = False
+            st.session_state[PLAY_NOTE] = note
+            st.rerun()  # out of budget: stop the timer where it is
         pos = min(pos + 1, n_steps - 1)
         st.session_state[POSITION] = pos
+        st.session_state[PLAY_STEPS] = int(st.session_state.get(PLAY_STEPS, 0)) + 1
         if pos == n_steps - 1:
             st.session_state[PLAYING] = False
             st.rerun()  # the end: stop the timer
@@ -383,7 +420,9 @@ def _player_body() -> None:
 
     problem = st.session_state.pop(LINK_PROBLEM, None)
     if problem:
-        st.warning(problem, icon="🔗")
+        st.warning(md(problem), icon="🔗")
+    if not playing and st.session_state.get(PLAY_NOTE):
+        st.info(st.session_state[PLAY_NOTE], icon=":material/timer_off:")
     _controls(pos, n_steps, playing)
     step = plan.step(pos)
     if presentation.is_on():
@@ -432,7 +471,8 @@ def _controls(pos: int, n_steps: int, playing: bool) -> None:
         icon=":material/pause:" if playing else ":material/play_arrow:",
         on_click=_toggle_play,
         width="stretch",
-        help="Advance one step at a time on a timer",
+        help=f"Advance one step at a time on a timer (at most {MAX_PLAY_STEPS} steps or "
+        f"{MAX_PLAY_SECONDS // 60} minutes per press)",
     )
     buttons[3].button(
         "Next",
@@ -466,6 +506,10 @@ def _controls(pos: int, n_steps: int, playing: bool) -> None:
             # No slider while the timer runs: a tick sent before the browser has drawn the last step would
             # report the slider's old value, which would read as a drag back.
             st.progress((pos + 1) / n_steps, text=f"{label}: {pos + 1} — pause to drag")
+            st.caption(
+                f"Play pauses by itself after {MAX_PLAY_STEPS} steps or {MAX_PLAY_SECONDS // 60} minutes; "
+                "press Play again to go on."
+            )
             return
         st.session_state[SLIDER] = pos + 1
         st.slider(label, 1, n_steps, key=SLIDER, on_change=_slider_moved)

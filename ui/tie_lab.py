@@ -19,8 +19,10 @@ from figures import format_value, make_grid_figure, selected_cell
 from figures.compare import make_mass_figure
 from figures.tie_lab import make_probe_figure, make_window_mass_figure
 from ui import grids, state
+from ui.codec import GridError, format_number, parse_number
 from ui.explorer import figure_size
 from ui.model import Pooled
+from ui.text import md
 
 PRESETS = {
     "two": "Two-way tie",
@@ -36,6 +38,7 @@ MAX_MASS_BARS = 12
 """The per-window mass chart shows at most this many windows (the table lists them all)."""
 PROBE = "probe"  # link parameter: the probed input cell, "r,c"
 STEP = "h"  # link parameter: a finite-difference step chosen by hand
+MIN_STEP, MAX_STEP = 1e-9, 1e6  # the hand-typed step's range (below 1e-9 the probe drowns in rounding)
 PRESET_NOTE = "_tie_lab_preset_note"
 
 
@@ -219,19 +222,36 @@ def probe(p: Pooled, cell: tuple[int, int], fd: pooling.FiniteDifferences, n: in
 # --------------------------------------------------------------------------- controls
 
 
+def step_from_link(raw: str | None) -> tuple[float | None, str | None]:
+    """The link's ``h=``: (step, None), (clamped step, why) or (None, why) for the automatic step.
+
+    Read by the grids' number parser, so what it refuses (full-width digits, ``_`` separators,
+    hexadecimal, over-long text) is refused here too, with the same words.
+    """
+    if raw is None:
+        return None, None
+    try:
+        value = parse_number(raw)
+    except GridError as err:
+        return None, f"The link's step h: {err}. Using the automatic step."
+    if not (math.isfinite(value) and value > 0):
+        return None, (f"The link's step h={format_number(value)} is not a positive number: using the automatic step.")
+    clamped = min(max(value, MIN_STEP), MAX_STEP)
+    if clamped != value:
+        return clamped, (
+            f"The link's step h={format_number(value)} is outside {format_number(MIN_STEP)} to "
+            f"{format_number(MAX_STEP)}: using h={format_number(clamped)}."
+        )
+    return value, None
+
+
 def step_control(p: Pooled) -> float | None:
     """Automatic step (below the runner-up gap) or one typed by hand; returns the hand-typed step or None."""
-    raw = state.get_extra(STEP)
-    typed = None
-    if raw is not None:
-        try:
-            typed = float(raw) if len(raw) <= 32 else math.nan
-        except ValueError:
-            typed = math.nan
-        if not (math.isfinite(typed) and typed > 0):
-            st.warning(f"The link's step h={raw[:32]!r} is not a positive number: using the automatic step.", icon="🔗")
-            state.set_extra(**{STEP: None})
-            typed = None
+    typed, problem = step_from_link(state.get_extra(STEP))
+    if problem:
+        st.warning(md(problem), icon="🔗")
+    if typed is None:
+        state.set_extra(**{STEP: None})
     state.seed_widget("tie_lab_custom_step", typed is not None)
     custom = st.toggle(
         "Choose the step h myself",
@@ -243,7 +263,7 @@ def step_control(p: Pooled) -> float | None:
         state.set_extra(**{STEP: None})
         return None
     state.seed_widget("tie_lab_step", typed if typed is not None else 0.5)
-    value = st.number_input("step h", min_value=1e-9, max_value=1e6, format="%g", key="tie_lab_step")
+    value = st.number_input("step h", min_value=MIN_STEP, max_value=MAX_STEP, format="%g", key="tie_lab_step")
     state.set_extra(**{STEP: repr(float(value))})
     return float(value)
 

@@ -3,23 +3,27 @@
 The recipe under test is the one docs/deploy.md describes: sticky sessions by cookie,
 websocket proxying, long URLs allowed. A browser loads the app through nginx, edits,
 and sees the figure change; each browser sticks to one replica for the page, its
-assets and its websocket; a 64x64 link gets through; and when a replica dies, a reload
-lands on the other one and shows the same view, because the URL holds it.
+assets and its websocket; a 64x64 link gets through; a picture over 1 MB uploads through
+nginx; when a replica dies, a reload lands on the other one and shows the same view,
+because the URL holds it; and when the dead replica is restarted mid-session, the tab that
+moved away keeps its uploads on the replica that now holds its session (failback).
 
 In CI (``CI=true``) a missing nginx is a failure, never a skip.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import urllib.request
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import pooling
-from tests.browser.conftest import IN_CI
+from tests.browser.conftest import IN_CI, ROOT, start_server, stop_server
 from tests.browser.helpers import edit_cell, heatmap_z, query, wait_for_app, wait_until
 from tests.load.deployment import Deployment, find_nginx
 
@@ -140,5 +144,117 @@ def test_when_a_replica_dies_a_reload_rebuilds_the_view_on_the_other(browser, de
         assert response.headers["x-replica"].split(", ")[-1] == survivor
         wait_until(lambda: heatmap_z(page, "dx_chart") == expected_dx(x))
         assert query(page) == before
+    finally:
+        context.close()
+
+
+# --------------------------------------------------------------------------- uploads, failover and failback
+
+UPLOAD_SIDE = 700  # random RGB noise does not compress: the PNG is about 1.5 MB, over nginx's default 1 MB
+
+
+def noise_png(tmp_path) -> tuple[str, int]:
+    rgb = np.random.default_rng(3).integers(0, 256, size=(UPLOAD_SIDE, UPLOAD_SIDE, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    path = tmp_path / "noise.png"
+    path.write_bytes(buffer.getvalue())
+    return str(path), len(buffer.getvalue())
+
+
+def wait_connected(page) -> None:
+    """Connected and idle (the upload page draws no chart before a picture arrives)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=90_000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
+
+
+def upload_and_see_it(page, path: str, uploads) -> None:
+    """Upload the picture through the page's uploader and wait until the page has decoded it."""
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(path)
+    # The page's summary of the decoded picture (its figures hold a typed array, awkward to read here).
+    try:
+        wait_until(lambda: f"x is {UPLOAD_SIDE}×{UPLOAD_SIDE} = " in page.inner_text("body"), timeout=90)
+    except TimeoutError:
+        page.screenshot(path=str(ROOT / "artifacts" / "replicas_upload.png"))
+        raise AssertionError(f"the upload did not arrive; uploads seen by nginx: {uploads()}") from None
+    errors = page.locator('[data-testid="stFileUploader"]').inner_text()
+    assert "error" not in errors.lower() and "413" not in errors, errors
+
+
+def route_cookie(context) -> str | None:
+    return next((c["value"] for c in context.cookies() if c["name"] == "st_route"), None)
+
+
+def test_a_picture_over_1mb_uploads_through_nginx(browser, deployment, tmp_path):
+    path, size = noise_png(tmp_path)
+    assert 1024 * 1024 < size < 5 * 1024 * 1024
+    replica, route = sorted(deployment.routes().items())[-1]
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    context.add_cookies([{"name": "st_route", "value": route, "url": deployment.url}])
+    page = context.new_page()
+    try:
+        page.goto(deployment.url + "/images?img=upload")
+        wait_connected(page)
+        upload_and_see_it(page, path, lambda: [e for e in deployment.access_log() if e['method'] == 'PUT'])
+        puts = [e for e in deployment.access_log() if e["method"] == "PUT" and "/_stcore/upload_file/" in e["path"]]
+        assert puts and all(e["status"] in ("200", "204") and e["upstream"] == replica for e in puts), puts
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def restarted():
+    """Replicas this test starts again (on their old port); stopped at the end."""
+    processes = []
+    yield processes
+    for process in processes:
+        stop_server(process)
+
+
+def test_failback_keeps_uploads_with_the_websocket(browser, deployment, restarted, tmp_path):
+    """A replica is killed and restarted mid-session: the tab that moved keeps everything on one replica.
+
+    Runs after the failover test (which may have left the first replica stopped): it starts the victim
+    again if needed, so it works in any order.
+    """
+    path, _ = noise_png(tmp_path)
+    routes = deployment.routes()
+    victim, route = sorted(routes.items())[0]
+    survivor = next(r for r in routes if r != victim)
+    port = int(victim.rsplit(":", 1)[1])
+    if not answers(f"http://{victim}/_stcore/health"):
+        process, _ = start_server(port=port, cwd=ROOT)
+        restarted.append(process)
+    # nginx skips a replica for fail_timeout (5 s) after failed connections: wait until it is back.
+    wait_until(lambda: deployment.replica_for(route) == victim, timeout=60, interval=1)
+
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    context.add_cookies([{"name": "st_route", "value": route, "url": deployment.url}])
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        response = page.goto(deployment.url + "/images?img=upload")
+        wait_connected(page)
+        assert response.headers["x-replica"] == victim
+
+        # The victim dies mid-session; the tab reconnects by itself, through nginx, to the survivor,
+        # and the route cookie now names the survivor (the replica that answered).
+        pid = deployment.replicas[victim] if not restarted else restarted[-1].pid
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not answers(f"http://{victim}/_stcore/health"), timeout=30)
+        wait_until(lambda: route_cookie(context) == routes[survivor], timeout=90)
+        wait_connected(page)
+
+        # The victim comes back on its old port (a restarted pod, a supervisor's restart).
+        process, _ = start_server(port=port, cwd=ROOT)
+        restarted.append(process)
+        assert answers(f"http://{victim}/_stcore/health")
+
+        # An upload now: it must reach the survivor, where this tab's session lives. (With the cookie
+        # hashed to a fixed key it went back to the victim: "Invalid session_id".)
+        upload_and_see_it(page, path, lambda: [e for e in deployment.access_log() if e['method'] == 'PUT'])
+        assert route_cookie(context) == routes[survivor]
+        puts = [e for e in deployment.access_log() if e["method"] == "PUT" and e["route"] == routes[survivor]]
+        assert puts and all(e["status"] in ("200", "204") and e["upstream"] == survivor for e in puts), puts
     finally:
         context.close()

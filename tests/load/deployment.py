@@ -43,6 +43,7 @@ class Deployment:
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         self.replicas: dict[str, int] = {}  # "127.0.0.1:port" -> pid
+        self.names: dict[str, str] = {}  # "127.0.0.1:port" -> its name in nginx.conf and the st_route cookie
         self.url = ""
         deadline = time.monotonic() + 180
         while not self.url:
@@ -52,8 +53,9 @@ class Deployment:
                 self.stop()
                 raise RuntimeError("run_replicas.sh did not get ready:\n" + "".join(self.output)) from None
             if line.startswith("REPLICA "):
-                _, _, address, pid = line.split()
+                _, index, address, pid = line.split()
                 self.replicas[address.removeprefix("http://")] = int(pid)
+                self.names[address.removeprefix("http://")] = f"replica{index}"
             elif line.startswith("REDIS "):
                 self.store_url = line.split()[1]
             elif line.startswith("READY "):
@@ -73,18 +75,25 @@ class Deployment:
             return response.headers["X-Replica"]
 
     def routes(self) -> dict[str, str]:
-        """One cookie value per replica: {replica address: route}."""
-        found: dict[str, str] = {}
-        for i in range(200):
-            replica = self.replica_for(f"r{i}")
-            found.setdefault(replica, f"r{i}")
-            if len(found) == len(self.replicas):
-                return found
-        raise AssertionError(f"cookies reached only {sorted(found)} of {sorted(self.replicas)}")
+        """One cookie value per replica: {replica address: route}. nginx names each replica (replica1, ...)
+        and pins a browser whose cookie holds that name to it; this checks that it does."""
+        for address, name in self.names.items():
+            if self.answers(address):  # a stopped (or just restarted) replica is skipped for a few seconds
+                tried = self.replica_for(name).split(", ")
+                assert tried[-1] == address, (name, tried, address)
+        return dict(self.names)
+
+    @staticmethod
+    def answers(address: str) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://{address}/_stcore/health", timeout=5):
+                return True
+        except OSError:
+            return False
 
     def access_log(self) -> list[dict[str, str]]:
         pattern = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) route=(?P<route>\S*) '
-                             r"upstream=(?P<upstream>.*)$")
+                             r"(?:served=(?P<served>\S*) )?upstream=(?P<upstream>.*)$")
         return [m.groupdict() for line in (self.run_dir / "access.log").read_text().splitlines()
                 if (m := pattern.search(line))]
 
