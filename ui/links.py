@@ -6,22 +6,15 @@ and the page falls back to the default; nothing else in the link is dropped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
 
 from ui import state
+from ui.text import md
 
 T = TypeVar("T")
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def md_escape(text: str) -> str:
-    """Backslash-escape Markdown's special characters, so echoed text can never become a link or markup."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def read(key: str, parse: Callable[[str], T], default: T) -> T:
@@ -35,7 +28,7 @@ def read(key: str, parse: Callable[[str], T], default: T) -> T:
     try:
         return parse(raw)
     except ValueError as err:
-        detail = md_escape(str(err)[:300])
+        detail = md(str(err)[:300])
         st.warning(f"The link's `{key}` could not be used: {detail}. Showing the default instead.", icon="🔗")
         state.set_extra(**{key: None})
         return default

@@ -16,7 +16,7 @@ from figures import format_value, make_grid_figure
 from figures.export import Panel
 from ui import export, links, state
 from ui.codec import MAX_GRID_SIDE, GridError, format_grid, parse_grid
-from ui.text import latex_number
+from ui.text import latex_number, md
 
 QUESTION_SIGNAL = np.array([5.0, 1.0, 3.0, 2.0])
 """The question's x = [x1, x2, x3, x4] with x1 the largest, pooled by one window over all four."""
@@ -104,13 +104,13 @@ def controls() -> Signal1d:
         x = _parse_signal(raw_x, "signal")
         state.set_extra(sig=None if np.array_equal(x, QUESTION_SIGNAL) else _signal_text(x))
     except GridError as err:
-        text_x.error(f"{links.md_escape(str(err))}. Showing the last valid signal.", icon="⚠️")
+        text_x.error(f"{md(str(err))}. Showing the last valid signal.", icon="⚠️")
         # The link still holds the last valid signal, so the view falls back to it.
     if raw_dy.strip():
         try:
             dy_text = _signal_text(_parse_signal(raw_dy, "dL/dy"))
         except GridError as err:
-            text_dy.error(f"{links.md_escape(str(err))}. Using all ones.", icon="⚠️")
+            text_dy.error(f"{md(str(err))}. Using all ones.", icon="⚠️")
             dy_text = None
     else:
         dy_text = None
