@@ -146,7 +146,10 @@ def test_no_link_text_renders_as_markdown(page, payload):
     at = run_page(page, hostile_link(PAYLOADS[payload]))
     assert not at.exception, [e.value for e in at.exception]
     texts = rendered_markdown(at)
-    assert not live_markdown(texts), live_markdown(texts)
+    # Only text that quotes the payload (every payload names ev.il) is judged: the app's own text may
+    # cite sources with real links.
+    hostile = [t for t in texts if "ev.il" in plain(t)]
+    assert not live_markdown(hostile), live_markdown(hostile)
     # The payload did reach a message (escaped): the check above is not vacuous.
     marker = "ev.il"
     quoted = [plain(t) for t in texts if marker in plain(t)]

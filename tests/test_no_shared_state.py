@@ -45,6 +45,7 @@ MUTATING_METHODS = {
 # Shared caches that are allowed, with the reason; anything else cached as a shared object fails.
 ALLOWED_SHARED_CACHES = {
     "pooling": "functools.lru_cache of pure geometry and gather plans; the cached arrays are made read-only",
+    "figures": "functools.lru_cache of Pillow fonts by size (slide export): fonts are only read, never changed",
 }
 
 

@@ -15,7 +15,7 @@ import pooling
 from figures import format_value, make_grid_figure
 from figures.export import Panel
 from ui import export, links, state
-from ui.codec import MAX_GRID_SIDE, GridError, format_grid, parse_grid
+from ui.codec import MAX_GRID_SIDE, MAX_PARAM_CHARS, GridError, format_grid, parse_grid
 from ui.text import latex_number, md
 
 QUESTION_SIGNAL = np.array([5.0, 1.0, 3.0, 2.0])
@@ -93,8 +93,11 @@ def controls() -> Signal1d:
     )
     presets[1].button("Overlapping windows: [0, 5, 1, 0], kernel 3, stride 1", key="od_overlap", on_click=_load_overlap)
     text_x, text_dy = st.columns(2)
-    raw_x = text_x.text_input("Signal x (values separated by commas; nan, inf allowed)", key="od_x")
-    raw_dy = text_dy.text_input("dL/dy (empty: all ones)", key="od_dy")
+    # One character over the parser's limit, so a cut value still gets its "too long" message.
+    raw_x = text_x.text_input(
+        "Signal x (values separated by commas; nan, inf allowed)", key="od_x", max_chars=MAX_PARAM_CHARS + 1
+    )
+    raw_dy = text_dy.text_input("dL/dy (empty: all ones)", key="od_dy", max_chars=MAX_PARAM_CHARS + 1)
     cols = st.columns(5, vertical_alignment="bottom")
     window = {}
     for col, (key, widget, label, minimum, _) in zip(cols, _WINDOW):

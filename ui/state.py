@@ -7,7 +7,6 @@ starts by decoding it, and every run ends by writing the current view into it.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
@@ -15,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from ui.codec import ViewState, decode_view, encode_view
+from ui.escape import md
 
 VIEW = "view"
 URL_ERRORS = "url_errors"
@@ -53,10 +53,9 @@ def set_extra(**values: str | None) -> None:
 
 
 def shown_link_text(raw: str, limit: int = 20) -> str:
-    """Link text fit to quote in a message (which renders markdown): short, and only letters, digits and
-    ``. , + -`` kept; anything else shows as ``?``."""
-    cut = raw[:limit] + ("…" if len(raw) > limit else "")
-    return re.sub(r"[^A-Za-z0-9.,+\-…]", "?", cut)
+    """Link text fit to quote in a message (which renders markdown): short, and escaped so that it shows
+    as the characters it is, never as a link, image or markup."""
+    return md(raw[:limit] + ("…" if len(raw) > limit else ""))
 
 
 def link_choice(key: str, choices: Sequence[str], default: str) -> str:
@@ -72,8 +71,9 @@ def link_choice(key: str, choices: Sequence[str], default: str) -> str:
     return default
 
 
-def link_cell_notice(key: str, raw: str | None, asked: tuple[int, int] | None, shown: tuple[int, int],
-                     grid: str, shape: tuple[int, int]) -> None:
+def link_cell_notice(
+    key: str, raw: str | None, asked: tuple[int, int] | None, shown: tuple[int, int], grid: str, shape: tuple[int, int]
+) -> None:
     """Say so when the link's cell ``raw`` (``asked`` once parsed, None if unreadable) is not the one shown."""
     if raw is None or asked == shown:
         return

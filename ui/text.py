@@ -6,62 +6,13 @@ Only formatting: the numbers come from ``pooling`` through ``ui.model``.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
 import pooling
 from figures import format_value
+from ui.escape import latex_text, md  # noqa: F401 - re-exported: pages quote user text with text.md
 from ui.model import Pooled
-
-# Every ASCII punctuation character may be escaped with a backslash in CommonMark, and escaped it
-# stands for itself. Escaping all of them (not a guessed subset) also covers GitHub's bare autolinks
-# (``www.``, ``http://``, ``a@b.c``), Streamlit's ``:red[...]`` / ``:material/x:`` directives, ``$``
-# math and HTML entities, none of which can start once their punctuation is literal.
-_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
-# GitHub's bare autolinks ("https://...", "www....", "a@b.c", "mailto:...") are found by the renderer
-# even with their punctuation escaped (seen in Chromium: "https\:\/\/ev\.il" still became a link).
-# A zero-width space after the scheme, the "www" or the "@" breaks the pattern and reads the same.
-_AUTOLINK_START = re.compile(r"(?i)\b(https?|ftp|mailto|xmpp)(?=:)|\b(www)(?=\.)|@")
-_BREAK = "\u200b"
-_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "$": r"\$",
-    "&": r"\&",
-    "#": r"\#",
-    "%": r"\%",
-    "_": r"\_",
-    "^": r"\textasciicircum{}",
-    "~": r"\textasciitilde{}",
-}
-
-
-def md(text: object) -> str:
-    """``text`` made literal for anything Streamlit renders as markdown (st.markdown, st.caption,
-    st.warning, st.error, st.info, st.success, labels).
-
-    Use it on every piece of user or link text (a quoted value, a parser's message that quotes
-    one, a file name) before it goes into a message: ``[x](//ev.il)`` must show as those
-    characters, never as a link, an image or emphasis. Line breaks become spaces, so a quoted
-    value cannot start a heading, list or new paragraph, and a bare address (``https://…``,
-    ``www.…``, ``a@b.c``) gets an invisible zero-width space that keeps it from becoming a link.
-    """
-    flat = _LINE_BREAKS.sub(" ", str(text))
-    flat = _AUTOLINK_START.sub(lambda m: m.group(0) + _BREAK, flat)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
-
-
-def latex_text(text: object) -> str:
-    """``text`` made literal inside ``\\text{...}`` of an ``st.latex`` formula (KaTeX).
-
-    No user text reaches ``st.latex`` today (every formula is built from numbers by
-    ``latex_number``); this is the helper to use if one ever does.
-    """
-    flat = _LINE_BREAKS.sub(" ", str(text))
-    return r"\text{" + "".join(_LATEX_SPECIAL.get(c, c) for c in flat) + "}"
 
 
 def latex_number(v: float) -> str:
@@ -96,8 +47,12 @@ def window_math(p: Pooled, i: int, j: int) -> list[str]:
     matrix = r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
     lines = [rf"y_{{{i},{j}}} = \max {matrix} = {latex_number(p.y[i, j])}"]
     g = p.dy[i, j]
-    receivers = [(int(widx[a, b]), weights[a, b]) for a in range(values.shape[0]) for b in range(values.shape[1])
-                 if weights[a, b] != 0]
+    receivers = [
+        (int(widx[a, b]), weights[a, b])
+        for a in range(values.shape[0])
+        for b in range(values.shape[1])
+        if weights[a, b] != 0
+    ]
     for flat, w in receivers:
         r, c = divmod(flat, W)
         lines.append(
@@ -111,23 +66,31 @@ def window_math(p: Pooled, i: int, j: int) -> list[str]:
 def window_story(p: Pooled, i: int, j: int) -> str:
     """One or two plain sentences about output cell (i, j): its winner(s) and what the tie rule did."""
     if p.res.indices[i, j] < 0:
-        return (f"Window ({i}, {j}) lies wholly in the padding: its output is −∞, it has no winner "
-                "and sends no gradient anywhere.")
+        return (
+            f"Window ({i}, {j}) lies wholly in the padding: its output is −∞, it has no winner "
+            "and sends no gradient anywhere."
+        )
     tied, widx = pooling.tied_mask(p.res)
     W = p.geometry.in_shape[1]
     tied_cells = [divmod(int(v), W) for v in widx[i, j][tied[i, j]]]
     got = [(int(r), int(c)) for r, c in p.receivers(i, j)]
     value = format_value(p.y[i, j])
     if math.isnan(p.y[i, j]):
-        return (f"Window ({i}, {j}) holds NaN at {_cells(tied_cells)}, so y[{i}, {j}] is NaN. PyTorch records "
-                f"the last NaN in reading order; under '{p.tie_policy}' the gradient goes to "
-                f"{_cells(got) or 'nobody'}.")
+        return (
+            f"Window ({i}, {j}) holds NaN at {_cells(tied_cells)}, so y[{i}, {j}] is NaN. PyTorch records "
+            f"the last NaN in reading order; under '{p.tie_policy}' the gradient goes to "
+            f"{_cells(got) or 'nobody'}."
+        )
     if len(tied_cells) == 1:
-        return (f"The maximum of window ({i}, {j}) is {value} at x{_cells(tied_cells)}: only that cell receives "
-                f"dL/dy[{i}, {j}] = {format_value(p.dy[i, j])}; the others get 0, because nudging them "
-                "does not change y.")
-    return (f"Window ({i}, {j}) has a {len(tied_cells)}-way tie at {value} ({_cells(tied_cells)}). Under "
-            f"'{p.tie_policy}' the gradient goes to {_cells(got) or 'nobody'}.")
+        return (
+            f"The maximum of window ({i}, {j}) is {value} at x{_cells(tied_cells)}: only that cell receives "
+            f"dL/dy[{i}, {j}] = {format_value(p.dy[i, j])}; the others get 0, because nudging them "
+            "does not change y."
+        )
+    return (
+        f"Window ({i}, {j}) has a {len(tied_cells)}-way tie at {value} ({_cells(tied_cells)}). Under "
+        f"'{p.tie_policy}' the gradient goes to {_cells(got) or 'nobody'}."
+    )
 
 
 def _cells(cells) -> str:
@@ -144,12 +107,10 @@ def tie_notice(p: Pooled) -> str | None:
         "first": "each sends its whole gradient to its first maximum in reading order, as PyTorch, "
         "TensorFlow and JAX do.",
         "last": "each sends its whole gradient to its last maximum in reading order.",
-        "split": "each splits its gradient equally among its tied maxima, as full reductions such as "
-        "torch.max(x) do.",
+        "split": "each splits its gradient equally among its tied maxima, as full reductions such as torch.max(x) do.",
         "all": "each gives its full gradient to every tied maximum, so it sends out more than it received: "
         "the gradient mass grows. This is not a gradient of max.",
-        "none": "tied maxima get nothing, so those windows' gradient is lost. This is not a gradient of max "
-        "either.",
+        "none": "tied maxima get nothing, so those windows' gradient is lost. This is not a gradient of max either.",
     }[p.tie_policy]
     return f"{n} {windows} right now. Under '{p.tie_policy}', {consequence}"
 
@@ -159,8 +120,9 @@ def contribution_hover(p: Pooled) -> np.ndarray:
     H, W = p.x.shape
     hover = np.full((H, W), "", dtype=object)
     for (r, c), parts in p.contributions.items():
-        lines = [f"from y[{q.output_cell[0]}, {q.output_cell[1]}]: {_share(q.weight)}{format_value(q.amount)}"
-                 for q in parts]
+        lines = [
+            f"from y[{q.output_cell[0]}, {q.output_cell[1]}]: {_share(q.weight)}{format_value(q.amount)}" for q in parts
+        ]
         if len(parts) > 1:
             lines.append(f"sum of {len(parts)} windows: {format_value(p.dx[r, c])}")
         hover[r, c] = "<br>".join(lines)
