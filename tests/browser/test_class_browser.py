@@ -109,10 +109,12 @@ def test_students_follow_leave_and_rejoin(tabs, class_url):
     # The page and the step follow too.
     teacher.get_by_role("link", name="Step through").click()
     wait_for_app(teacher)
-    for _ in range(2):
+    teacher.wait_for_selector("text=Step 1 of")
+    for step in ("2", "3"):
+        # One click at a time, each seen through to the link before the next.
         teacher.get_by_role("button", name="Next").first.click()
+        wait_until(lambda step=step: query(teacher).get("step") == step, timeout=30)
         wait_for_app(teacher)
-    wait_until(lambda: query(teacher).get("step") == "3", timeout=30)
     for student in (alice, bob):
         wait_until(lambda s=student: page_path(s).endswith("/step_through") and query(s).get("step") == "3", timeout=30)
         wait_for_app(student)
