@@ -23,6 +23,9 @@ MAX_MARKED_SIDE = 24
 NAMES = {"x": "x", "y": "y", "dy": "dL/dy", "dx": "dL/dx"}
 """Grid keys in the payload and the names shown (and used as accessible names) for them."""
 
+TITLES = {"x": "x · input, ★ winner", "y": "y = maxpool(x)", "dy": "dL/dy · from above", "dx": "dL/dx · reaches x"}
+"""Default titles above the grids."""
+
 SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -144,8 +147,11 @@ def linked_payload(
     for k in np.flatnonzero(counts >= 2).tolist():
         ties[k] = widx[k][tied[k]].tolist()
 
-    win_counts = np.bincount(np.asarray(flat_in, dtype=np.int64)[np.asarray(flat_in) >= 0],
-                             minlength=x.size) if flat_in else np.zeros(x.size, dtype=np.int64)
+    win_counts = (
+        np.bincount(np.asarray(flat_in, dtype=np.int64)[np.asarray(flat_in) >= 0], minlength=x.size)
+        if flat_in
+        else np.zeros(x.size, dtype=np.int64)
+    )
     annotate_x = max(x.shape) <= MAX_ANNOTATED_SIDE
     annotate_y = max(y.shape) <= MAX_ANNOTATED_SIDE
     return {
@@ -180,5 +186,5 @@ def linked_payload(
         "font_scale": float(font_scale),
         "show": list(show),
         "names": dict(NAMES),
-        "titles": {name: (titles or {}).get(name, NAMES[name]) for name in show},
+        "titles": {name: (titles or {}).get(name, TITLES[name]) for name in show},
     }

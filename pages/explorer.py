@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, presentation, shell, text
+from ui import explorer, linked, presentation, shell, text
 
 shell.leave_pages_folder_mode()
 
@@ -14,16 +14,24 @@ st.caption(
 )
 
 explorer.link_warnings()
-
-pooled = explorer.editors_and_pool("editors", expanded=True)
+# The picture comes first on screen; the editors (now secondary: cells are edited in the
+# picture) sit below it but run first, since they may change the grids it draws.
+picture = st.container()
+below = st.container()
+with below:
+    pooled = explorer.editors_and_pool("editors", expanded=False)
 notice = text.tie_notice(pooled)
-if notice:
-    st.info(notice, icon="⚖️")
-cell = explorer.selection(pooled)
-explorer.figures_grid(pooled, cell, font_scale=presentation.font_scale())
-math_column, share_column = st.columns([3, 2], gap="large")
-with math_column:
-    explorer.selection_box(pooled, cell)
-    explorer.window_panel(pooled, cell)
-with share_column:
-    explorer.share_box()
+cell = explorer.selection(pooled, default=None)
+with picture:
+    linked.linked_grids(pooled, cell, key="linked", font_scale=presentation.font_scale())
+    math_column, share_column = st.columns([3, 2], gap="large")
+    with math_column:
+        if notice:
+            st.info(notice, icon="⚖️")
+        shown = cell or (0, 0)
+        if cell is None:
+            st.caption("Nothing pinned: click a cell of y or dL/dy to pin its window here (showing y[0, 0]).")
+        explorer.window_panel(pooled, shown)
+    with share_column:
+        explorer.selection_box(pooled, shown)
+        explorer.share_box()

@@ -88,7 +88,7 @@ def gradient_panel(out_shape: tuple[int, int]) -> None:
     """dL/dy: all ones, or a custom grid that follows y's shape."""
     view = state.view()
     st.session_state["dy_mode"] = "ones" if view.dy is None else "custom"
-    st.radio("dL/dy", ["ones", "custom"], key="dy_mode", horizontal=True, on_change=_dy_mode_changed,
+    st.radio("dL/dy values", ["ones", "custom"], key="dy_mode", horizontal=True, on_change=_dy_mode_changed,
              args=(out_shape,), format_func={"ones": "all ones", "custom": "custom grid"}.get,
              help="The gradient of the loss with respect to each output y[i, j], arriving from the layers above.")
     st.button("Random integers −3…3", key="dy_random", on_click=_random_dy, args=(out_shape,))
@@ -106,10 +106,15 @@ def gradient_panel(out_shape: tuple[int, int]) -> None:
         state.update(dy=edited)
 
 
-def selection(p: Pooled) -> tuple[int, int]:
-    """The selected output cell, from the link (``sel=i,j``), clamped to y's shape."""
+def selection(p: Pooled, *, default: str | None = "0,0") -> tuple[int, int] | None:
+    """The selected output cell, from the link (``sel=i,j``), clamped to y's shape.
+
+    With ``default=None`` and no ``sel`` in the link, nothing is pinned: returns None.
+    """
     H_out, W_out = p.y.shape
-    text_value = state.get_extra(SELECTION) or "0,0"
+    text_value = state.get_extra(SELECTION) or default
+    if text_value is None:
+        return None
     try:
         i, j = (int(v) for v in text_value.split(",", 1)) if len(text_value) <= 12 else (None, None)
     except ValueError:
