@@ -59,7 +59,7 @@ def test_hover_outlines_are_the_cells_pooling_gives(page, app_url, case):
             window = {
                 (h, w) for h, w, _ in window_positions(i, j, *g.in_shape, g.kernel, g.stride, g.padding, g.dilation)
             }
-            wait_until(lambda: outlined(page, "x", "lp-hl") == window)
+            wait_until(lambda window=window: outlined(page, "x", "lp-hl") == window)
             assert outlined(page, "y", "lp-hl") == {(i, j)}
             assert outlined(page, "dL/dy", "lp-hl") == {(i, j)}
             one_hot = np.zeros((H_out, W_out))
@@ -88,7 +88,7 @@ def test_hover_outlines_are_the_cells_pooling_gives(page, app_url, case):
             for i, j in holding
         }
         won = {c for c, v in dx_each.items() if v != 0}
-        wait_until(lambda: outlined(page, "y", "lp-won") | outlined(page, "y", "lp-hl") == holding)
+        wait_until(lambda holding=holding: outlined(page, "y", "lp-won") | outlined(page, "y", "lp-hl") == holding)
         assert outlined(page, "y", "lp-won") == won
         assert outlined(page, "dL/dy", "lp-won") == won
         assert outlined(page, "dL/dx", "lp-hl") == {(h, w)}
