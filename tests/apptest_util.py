@@ -103,3 +103,22 @@ def widget(at: AppTest, key: str):
             if getattr(element, "key", None) == key:
                 return element
     raise KeyError(key)
+
+
+def linked(at: AppTest, key: str = "linked") -> dict:
+    """The payload (figures.linked.linked_payload) sent to the linked-picture component drawn with ``key=``.
+
+    AppTest cannot run the component's JavaScript, but the payload is exactly what it draws.
+    """
+    for element in at.get("bidi_component"):
+        if element.proto.id.endswith(f"-{key}"):
+            return json.loads(element.proto.json)
+    raise KeyError(f"no linked picture with key {key!r}")
+
+
+def grid(at: AppTest, name: str, key: str = "linked") -> np.ndarray:
+    """Grid ``name`` ("x", "y", "dy", "dx") of the linked picture, NaN and ±inf decoded."""
+    from figures.linked import decode_values
+
+    g = linked(at, key)["grids"][name]
+    return decode_values(g["v"], tuple(g["shape"]))
