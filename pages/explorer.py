@@ -6,6 +6,10 @@ from ui import explorer, linked, presentation, shell, text
 
 shell.leave_pages_folder_mode()
 
+if not presentation.is_on():
+    # A constant (nothing typed by a user): less empty space above the title, so that the four
+    # grids and the window's math fit on a laptop's first screen.
+    st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3rem; }</style>")
 st.title("Max pooling, forward and backward")
 st.caption(
     "Each window of x sends its largest value forward to y. Going back, each y[i, j] hands its "
@@ -26,12 +30,11 @@ with picture:
     linked.linked_grids(pooled, cell, key="linked", font_scale=presentation.font_scale())
     math_column, share_column = st.columns([3, 2], gap="large")
     with math_column:
+        # With nothing pinned (no sel in the link, or after Esc) the math shows window (0, 0).
+        shown = cell or (0, 0)
+        explorer.window_panel(pooled, shown, math_first=True)
+    with share_column:
         if notice:
             st.info(notice, icon="⚖️")
-        shown = cell or (0, 0)
-        if cell is None:
-            st.caption("Nothing pinned: click a cell of y or dL/dy to pin its window here (showing y[0, 0]).")
-        explorer.window_panel(pooled, shown)
-    with share_column:
         explorer.selection_box(pooled, shown)
         explorer.share_box()

@@ -191,14 +191,17 @@ def figures_grid(p: Pooled, cell: tuple[int, int], *, font_scale: float = 1.0) -
     return figs
 
 
-def window_panel(p: Pooled, cell: tuple[int, int]) -> None:
-    """The selected window's math with its numbers, and a sentence about it."""
+def window_panel(p: Pooled, cell: tuple[int, int], *, math_first: bool = False) -> None:
+    """The selected window's math with its numbers, and a sentence about it (``math_first``: the math on top)."""
     i, j = cell
-    st.markdown(text.window_story(p, i, j))
+    if not math_first:
+        st.markdown(text.window_story(p, i, j))
     if p.res.indices[i, j] >= 0:
         for line in text.window_math(p, i, j):
             st.latex(line)
         st.caption("Boxed values receive gradient; every other cell of the window receives 0.")
+    if math_first:
+        st.markdown(text.window_story(p, i, j))
 
 
 def share_box() -> None:

@@ -151,8 +151,24 @@ class Linked {
     const half = d.show.length === 4 ? Math.max(cols.x + cols.y, cols.dx + cols.dy) : totalCols;
     const twoOverhead = 2 * (MARGIN.l + MARGIN.r) + gap + 4;
     const twoRows = d.show.length === 4 ? Math.min(maxCell, (width - twoOverhead) / half, heightCap / (2 * maxRows)) : 0;
-    this.twoRows = twoRows > oneRow * 1.15;
-    return Math.max(4, Math.floor(this.twoRows ? twoRows : oneRow));
+    // x | y above dL/dy | dL/dx: the output grids share a column when both together are no
+    // taller than x (stride 2 and up), which leaves wider cells for every grid.
+    const TITLE = 40;  // title and status line above and below each grid, in px
+    let stacked = 0;
+    if (d.show.length === 4 && cols.y === cols.dy) {
+      const stackOverhead = 3 * (MARGIN.l + MARGIN.r) + 2 * gap + 4;
+      const stackCols = cols.x + cols.y + cols.dx;
+      const fit = Math.min(maxCell, (width - stackOverhead) / stackCols, heightCap / maxRows);
+      const stackHeight = 2 * (rows.y * fit + MARGIN.t + MARGIN.b + TITLE);
+      const xHeight = rows.x * fit + MARGIN.t + MARGIN.b + TITLE;
+      if (stackHeight <= xHeight + TITLE + 24) stacked = fit;
+    }
+    this.layout = "row";
+    let best = oneRow;
+    if (twoRows > best * 1.15) { this.layout = "two"; best = twoRows; }
+    if (stacked > best * 1.05) { this.layout = "stack"; best = stacked; }
+    this.twoRows = this.layout === "two";
+    return Math.max(4, Math.floor(best));
   }
 
   ensurePanel(grid) {
@@ -205,6 +221,10 @@ class Linked {
     this.row.style.display = this.twoRows ? "grid" : "flex";
     this.row.style.gridTemplateColumns = this.twoRows ? "max-content max-content" : "";
     const order = this.twoRows ? ["x", "y", "dx", "dy"].filter((g) => d.show.includes(g)) : d.show;
+    if (!this.stack) {
+      this.stack = document.createElement("div");
+      this.stack.className = "lp-stack";
+    }
     const color = getComputedStyle(this.root).color || "#31333f";
     for (const name of Object.keys(this.panels)) {
       if (!d.show.includes(name)) { this.panels[name].fig.remove(); delete this.panels[name]; }
@@ -212,7 +232,7 @@ class Linked {
     order.forEach((grid) => {
       const p = this.ensurePanel(grid);
       // Moving a node blurs whatever has focus inside it: only move panels out of order.
-      if (this.row.children[order.indexOf(grid)] !== p.fig) this.row.insertBefore(p.fig, this.row.children[order.indexOf(grid)] || null);
+      this.place(p, grid, order);
       p.title.textContent = d.titles[grid];
       const rg = this.rangeOf(grid);
       const nr = rg.r1 - rg.r0 + 1, nc = rg.c1 - rg.c0 + 1;
@@ -285,6 +305,23 @@ class Linked {
     this.highlight();
     this.draws += 1;
     this.root.dataset.draws = String(this.draws);
+  }
+
+  place(p, grid, order) {
+    // Moving a node blurs whatever has focus inside it: only move panels that are out of place.
+    if (this.layout === "stack") {
+      const slots = { x: [this.row, 0], y: [this.stack, 0], dy: [this.stack, 1], dx: [this.row, 2] };
+      if (this.row.children[1] !== this.stack) this.row.insertBefore(this.stack, this.row.children[1] || null);
+      const [parent, at] = slots[grid];
+      if (parent.children[at] !== p.fig) parent.insertBefore(p.fig, parent.children[at] || null);
+      return;
+    }
+    if (this.stack.parentNode) {
+      for (const fig of Array.from(this.stack.children)) this.row.appendChild(fig);
+      this.stack.remove();
+    }
+    const at = order.indexOf(grid);
+    if (this.row.children[at] !== p.fig) this.row.insertBefore(p.fig, this.row.children[at] || null);
   }
 
   cellRect(p, r, c, inset, cls, parent) {
