@@ -23,7 +23,7 @@ explorer.link_warnings()
 picture = st.container()
 below = st.container()
 with below:
-    pooled = explorer.editors_and_pool("editors", expanded=False)
+    pooled = explorer.editors_and_pool("editors", lazy=True, label="Table editors for x and dL/dy: size, fill, paste")
 notice = text.tie_notice(pooled)
 cell = explorer.selection(pooled, default=None)
 with picture:

@@ -22,6 +22,13 @@ def winner_cells(payload) -> set[tuple[int, int]]:
     return {divmod(flat, W) for flat, n in enumerate(payload["win_counts"]) if n}
 
 
+def run_with_editors(query=None):
+    """The explorer with its table editors open (they are only built while their expander is open)."""
+    at = run_page(query=query)
+    at.session_state["editors"] = True
+    return at.run()
+
+
 def test_default_view_matches_the_core():
     at = run_app()
     assert not at.exception
@@ -78,7 +85,7 @@ def test_kernel_and_stride_controls_change_the_figures():
 
 
 def test_tie_policies_on_an_all_equal_grid():
-    at = run_page()
+    at = run_with_editors()
     widget(at, "x_fill_equal").click().run()
     assert any("4 windows tie" in i.value for i in at.info)
     expected = {"first": [[1, 0], [0, 0]], "last": [[0, 0], [0, 1]], "split": [[0.25, 0.25], [0.25, 0.25]],
@@ -93,7 +100,7 @@ def test_tie_policies_on_an_all_equal_grid():
 
 
 def test_random_upstream_gradient_flows_to_the_winners():
-    at = run_page()
+    at = run_with_editors()
     widget(at, "dy_random").click().run()
     assert not at.exception
     dy = grid(at, "dy")
@@ -136,7 +143,7 @@ def test_a_window_that_does_not_fit_keeps_the_last_valid_one():
 
 
 def test_paste_box_accepts_a_grid_and_rejects_a_ragged_one():
-    at = run_page()
+    at = run_with_editors()
     widget(at, "x_paste").input("9 1 1\n1 1 1\n1 1 7").run()
     widget(at, "x_paste_apply").click().run()
     assert np.array_equal(grid(at, "x"), [[9, 1, 1], [1, 1, 1], [1, 1, 7]])
@@ -149,7 +156,7 @@ def test_paste_box_accepts_a_grid_and_rejects_a_ragged_one():
 
 
 def test_resizing_keeps_the_overlap():
-    at = run_page()
+    at = run_with_editors()
     widget(at, "x_rows").set_value(6).run()
     x = grid(at, "x")
     assert x.shape == (6, 4)

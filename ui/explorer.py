@@ -30,14 +30,22 @@ def link_warnings() -> None:
         st.warning(f"The link's `{param}` could not be used: {message}", icon="🔗")
 
 
-def editors_and_pool(key: str, *, expanded: bool = False) -> Pooled:
+def editors_and_pool(
+    key: str, *, expanded: bool = False, lazy: bool = False, label: str = "Edit x and dL/dy"
+) -> Pooled:
     """The x and dL/dy editors in an expander, then the view pooled with the edits applied.
 
     x is edited first (it may change y's shape), then dL/dy follows y's shape. If no
     window settings fit the grid, the page stops with the reason; if the current ones
-    do not fit, a warning says which last valid ones are shown.
+    do not fit, a warning says which last valid ones are shown. With ``lazy`` the
+    editors are only built while the expander is open (they are the slow part of a
+    rerun, and pages that edit cells in the picture rarely need them).
     """
-    with st.expander("Edit x and dL/dy", expanded=expanded, key=key):
+    expander = st.expander(label, expanded=expanded, key=key, on_change="rerun" if lazy else "ignore")
+    with expander:
+        if lazy and not expander.open:
+            st.caption("Open to edit x and dL/dy as tables, resize them, fill them or paste whole grids.")
+            return _pooled_or_stop()
         x_column, dy_column = st.columns(2, gap="large")
         with x_column:
             st.subheader("Input x")
@@ -47,6 +55,10 @@ def editors_and_pool(key: str, *, expanded: bool = False) -> Pooled:
             with dy_column:
                 st.subheader("Upstream gradient dL/dy")
                 gradient_panel(pooled.y.shape)
+    return _pooled_or_stop()
+
+
+def _pooled_or_stop() -> Pooled:
     pooled = pool_view(state.view())
     if isinstance(pooled, str):
         st.error(f"Nothing to show yet: {pooled}", icon="⚠️")

@@ -74,7 +74,7 @@ def _parse_cells(grid: np.ndarray, cells) -> tuple[np.ndarray, list[dict], set]:
         if not (isinstance(item, list) and len(item) == 3):
             continue
         r, c, text = item
-        if not (isinstance(r, int) and isinstance(c, int) and isinstance(text, str)) or not (0 <= r < H and 0 <= c < W):
+        if not (type(r) is int and type(c) is int and isinstance(text, str)) or not (0 <= r < H and 0 <= c < W):
             continue
         touched.add((r, c))
         try:
