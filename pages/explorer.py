@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, linked, presentation, shell, text
+from ui import explorer, presentation, shell
 
 shell.leave_pages_folder_mode()
 
@@ -18,23 +18,10 @@ st.caption(
 )
 
 explorer.link_warnings()
-# The picture comes first on screen; the editors (now secondary: cells are edited in the
+# The picture comes first on screen; the table editors (secondary: cells are edited in the
 # picture) sit below it but run first, since they may change the grids it draws.
 picture = st.container()
-below = st.container()
-with below:
-    pooled = explorer.editors_and_pool("editors", lazy=True, label="Table editors for x and dL/dy: size, fill, paste")
-notice = text.tie_notice(pooled)
-cell = explorer.selection(pooled, default=None)
+with st.container():
+    explorer.editors_and_pool("editors", lazy=True, label="Table editors for x and dL/dy: size, fill, paste")
 with picture:
-    linked.linked_grids(pooled, cell, key="linked", font_scale=presentation.font_scale())
-    math_column, share_column = st.columns([3, 2], gap="large")
-    with math_column:
-        # With nothing pinned (no sel in the link, or after Esc) the math shows window (0, 0).
-        shown = cell or (0, 0)
-        explorer.window_panel(pooled, shown, math_first=True)
-    with share_column:
-        if notice:
-            st.info(notice, icon="⚖️")
-        explorer.selection_box(pooled, shown)
-        explorer.share_box()
+    explorer.linked_picture(font_scale=presentation.font_scale())

@@ -112,7 +112,8 @@ def linked(at: AppTest, key: str = "linked") -> dict:
     """
     for element in at.get("bidi_component"):
         if element.proto.id.endswith(f"-{key}"):
-            return json.loads(element.proto.json)
+            data = json.loads(element.proto.json)
+            return json.loads(data["json"]) if isinstance(data.get("json"), str) else data
     raise KeyError(f"no linked picture with key {key!r}")
 
 

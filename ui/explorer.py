@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from figures import make_grid_figure, selected_cell
-from ui import grids, state, text
+from ui import grids, linked, state, text
 from ui.model import Pooled, pool_view
 
 SELECTION = "sel"
@@ -214,6 +214,34 @@ def window_panel(p: Pooled, cell: tuple[int, int], *, math_first: bool = False) 
         st.caption("Boxed values receive gradient; every other cell of the window receives 0.")
     if math_first:
         st.markdown(text.window_story(p, i, j))
+
+
+@st.fragment
+def linked_picture(*, font_scale: float = 1.0) -> None:
+    """The linked picture, the pinned window's math, the tie notice and the share box, as one fragment.
+
+    An edit typed into the picture or a click that pins a cell reruns only this fragment
+    (not the sidebar and the editors), so it ends with the URL update that ``app.py`` does
+    after a full run. With the table editors open, an edit reruns the whole page so that
+    they show it too.
+    """
+    pooled = _pooled_or_stop()
+    cell = selection(pooled, default=None)
+    linked.linked_grids(pooled, cell, key="linked", font_scale=font_scale)
+    math_column, share_column = st.columns([3, 2], gap="large")
+    with math_column:
+        # With nothing pinned (no sel in the link, or after Esc) the math shows window (0, 0).
+        shown = cell or (0, 0)
+        window_panel(pooled, shown, math_first=True)
+    with share_column:
+        notice = text.tie_notice(pooled)
+        if notice:
+            st.info(notice, icon="⚖️")
+        selection_box(pooled, shown)
+        share_box()
+    if st.session_state.pop(linked.EDITED, False) and st.session_state.get("editors"):
+        st.rerun(scope="app")
+    state.sync_url()
 
 
 def share_box() -> None:

@@ -692,7 +692,8 @@ class Linked {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  const data = typeof component.data.json === "string" ? JSON.parse(component.data.json) : component.data;
   let inst = INSTANCES.get(parentElement);
   if (!inst) {
     inst = new Linked(parentElement);

@@ -9,6 +9,7 @@ Streamlit's static file route (``server.enableStaticServing``), never from a CDN
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -30,6 +31,9 @@ PLOTLY_FILE = f"plotly-{plotly.__version__}.min.js"
 
 MAX_EDIT_CELLS = 64 * 64
 """At most this many cells in one edit event (a pasted block), whatever the browser sends."""
+
+EDITED = "_linked_edited"
+"""Session key: set when an in-place edit changed a grid (a page may then rerun more than its fragment)."""
 
 ERRORS = "_linked_errors"
 """Session key: text typed into cells that is not a number, by component key, shown in place."""
@@ -109,6 +113,7 @@ def _on_event(key: str, pooled_grids: dict) -> None:
     errors.extend({"grid": name, **b} for b in bad)
     if not np.array_equal(new, pooled_grids[name], equal_nan=True):
         grids.set_grid(name, new)
+        st.session_state[EDITED] = True
         if name == "dy":
             st.session_state["dy_mode"] = "custom"
 
@@ -137,5 +142,11 @@ def linked_grids(
     )
     payload["plotly_src"] = f"app/static/{PLOTLY_FILE}"
     current = {name: grid for name, grid in (("x", p.x), ("dy", p.dy)) if name in editable}
-    _component(key=key, data=payload, on_event_change=lambda: _on_event(key, current), height="content")
+    # One JSON string: Streamlit then has a single value to look through for data frames.
+    _component(
+        key=key,
+        data={"json": json.dumps(payload, allow_nan=False)},
+        on_event_change=lambda: _on_event(key, current),
+        height="content",
+    )
     return payload

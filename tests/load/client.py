@@ -94,11 +94,14 @@ class Session:
         self.query_string = ""
         self.page_hash = ""
 
-    async def rerun(self, widgets: list | None = None, expect: tuple[int, int, float] | None = None) -> Run:
+    async def rerun(self, widgets: list | None = None, expect: tuple[int, int, float] | None = None,
+                    fragment_id: str = "") -> Run:
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query_string
         state.page_script_hash = self.page_hash
+        if fragment_id:  # a widget inside a fragment reruns only that fragment, as in the browser
+            state.fragment_id = fragment_id
         for widget in widgets or []:
             state.widget_states.widgets.append(widget)
         t0 = time.perf_counter()
@@ -117,6 +120,8 @@ class Session:
                 wid = getattr(body, "id", "") if etype != "exception" else ""
                 if wid.startswith("$$ID"):
                     ids[wid.rsplit("-", 1)[1]] = wid
+                    if fm.delta.fragment_id:
+                        ids["fragment:" + wid.rsplit("-", 1)[1]] = fm.delta.fragment_id
                 if etype == "exception":
                     exceptions.append(f"{body.type}: {body.message}"[:300])
                 elif etype == "plotly_chart" and wid.endswith("-x_chart"):
@@ -137,8 +142,8 @@ class Session:
                     continue
                 return Run(time.perf_counter() - t0, update, ids, x, qs, page, exceptions, status)
 
-    async def run(self, widgets=None, expect=None) -> Run:
-        result = await self.rerun(widgets, expect)
+    async def run(self, widgets=None, expect=None, fragment_id: str = "") -> Run:
+        result = await self.rerun(widgets, expect, fragment_id)
         self.widget_ids.update(result.widget_ids)
         if result.query_string is not None:
             self.query_string = result.query_string
@@ -151,7 +156,8 @@ def linked_x(payload_json: str) -> np.ndarray:
     """x as the linked picture's payload carries it (figures/linked.py)."""
     from figures.linked import decode_values
 
-    grid = json.loads(payload_json)["grids"]["x"]
+    data = json.loads(payload_json)
+    grid = (json.loads(data["json"]) if isinstance(data.get("json"), str) else data)["grids"]["x"]
     return decode_values(grid["v"], tuple(grid["shape"]))
 
 
@@ -218,7 +224,8 @@ async def one_session(index: int, url: str, n_edits: int, think: tuple[float, fl
                 else:
                     edits.setdefault(r, {})[str(c)] = str(int(value))
                     widgets = [editor_widget(editor, edits)]
-                result = await session.run(widgets, expect=(r, c, value))
+                fragment = session.widget_ids.get("fragment:linked", "") if linked is not None else ""
+                result = await session.run(widgets, expect=(r, c, value), fragment_id=fragment)
                 stats.run_seconds.append(result.seconds)
                 if result.exceptions:
                     stats.errors.append(f"session {index} edit {e}: exception {result.exceptions[0]}")
