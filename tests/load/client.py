@@ -40,6 +40,10 @@ from websockets.asyncio.client import connect
 GRID_SIDE = 8
 EDIT_TIMEOUT = 30.0  # seconds one edit may take before it counts as an error
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
+FINISHED_OK = (
+    ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY"),
+    ForwardMsg.ScriptFinishedStatus.Value("FINISHED_FRAGMENT_RUN_SUCCESSFULLY"),  # an edit in the linked picture
+)
 
 
 def link_query(seed: int = 0, side: int = GRID_SIDE) -> tuple[str, np.ndarray]:
@@ -229,7 +233,7 @@ async def one_session(index: int, url: str, n_edits: int, think: tuple[float, fl
                 stats.run_seconds.append(result.seconds)
                 if result.exceptions:
                     stats.errors.append(f"session {index} edit {e}: exception {result.exceptions[0]}")
-                elif result.status not in (0, None):
+                elif result.status not in (*FINISHED_OK, None):
                     stats.errors.append(f"session {index} edit {e}: run ended with status {result.status}")
                 elif result.update_seconds is None:
                     stats.errors.append(f"session {index} edit {e}: x figure never showed {value} at ({r}, {c})")
