@@ -1,12 +1,11 @@
-"""Pieces of the explorer that other pages reuse: the two grid panels, the four figures,
-the selected window, and the share box."""
+"""Pieces of the explorer that other pages reuse: the two grid panels, the linked picture of the
+four grids (ui/linked.py), the selected window, and the share box."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from figures import make_grid_figure, selected_cell
 from ui import grids, linked, state, text
 from ui.model import Pooled, pool_view
 
@@ -142,13 +141,6 @@ def selection(p: Pooled, *, default: str | None = "0,0") -> tuple[int, int] | No
     return cell
 
 
-def _on_y_click() -> None:
-    cell = selected_cell(st.session_state.get("y_chart"))
-    if cell is not None:
-        state.set_extra(sel=f"{cell[0]},{cell[1]}")
-        st.session_state["sel_box"] = cell
-
-
 def _on_select_box() -> None:
     i, j = st.session_state["sel_box"]
     state.set_extra(sel=f"{i},{j}")
@@ -161,46 +153,6 @@ def selection_box(p: Pooled, cell: tuple[int, int]) -> None:
     st.session_state["sel_box"] = cell
     st.selectbox("Selected output cell", options, key="sel_box", on_change=_on_select_box,
                  format_func=lambda c: f"y[{c[0]}, {c[1]}] = {text.format_value(p.y[c])}")
-
-
-def figures_grid(p: Pooled, cell: tuple[int, int], *, font_scale: float = 1.0) -> dict:
-    """The four figures, x and y (forward) above dL/dx and dL/dy (backward); returns them by name."""
-    geom = p.geometry
-    H_out, W_out = p.y.shape
-    i, j = cell
-    window = geom.window_cells(i, j)
-    receivers = p.receivers(i, j)
-    # Faint outlines of every window help while they can be told apart; past a few hundred
-    # they only add noise (and weight), so big grids show just the selected window.
-    all_windows = geom.all_window_cells() if H_out * W_out <= 400 else None
-    # Two figures share a row, so big grids get a fixed, roughly square height.
-    big = max(geom.in_shape) + 2 * max(geom.padding) > 10
-    size = dict(height=int(480 * font_scale)) if big else {}
-    figs = {
-        "x": make_grid_figure(p.x, name="x", title="x: input, winners marked ★",
-                              winner_mask=p.win_counts > 0, win_counts=p.win_counts, window_cells=all_windows,
-                              highlight_cells=window, padding=geom.padding, font_scale=font_scale, **size),
-        "y": make_grid_figure(p.y, name="y", title="y = maxpool(x) · click a cell",
-                              highlight_cells=np.array([cell]), selectable=True, font_scale=font_scale, **size),
-        "dx": make_grid_figure(p.dx, name="dL/dx", kind="gradient", title="dL/dx: gradient reaching x",
-                               winner_mask=p.win_counts > 0, highlight_cells=receivers if len(receivers) else None,
-                               padding=geom.padding, extra_hover=text.contribution_hover(p), font_scale=font_scale,
-                               **size),
-        "dy": make_grid_figure(p.dy, name="dL/dy", kind="gradient", title="dL/dy: upstream gradient",
-                               highlight_cells=np.array([cell]), font_scale=font_scale, **size),
-    }
-    forward = st.columns(2)
-    with forward[0]:
-        st.plotly_chart(figs["x"], key="x_chart", config={"displayModeBar": False})
-    with forward[1]:
-        st.plotly_chart(figs["y"], key="y_chart", on_select=_on_y_click, selection_mode="points",
-                        config={"displayModeBar": False})
-    backward = st.columns(2)
-    with backward[0]:
-        st.plotly_chart(figs["dx"], key="dx_chart", config={"displayModeBar": False})
-    with backward[1]:
-        st.plotly_chart(figs["dy"], key="dy_chart", config={"displayModeBar": False})
-    return figs
 
 
 def window_panel(p: Pooled, cell: tuple[int, int], *, math_first: bool = False) -> None:

@@ -345,7 +345,7 @@ class Linked {
         if (cs >= 18) {
           const t = svgEl("text", { x: MARGIN.l + (c - p.geom.c0) * cs + 2, y: MARGIN.t + (r - p.geom.r0) * cs + cs * 0.32,
             class: "lp-star", "font-size": Math.round(cs * 0.3) }, p.fixed);
-          t.textContent = n > 1 ? `★${n}` : "★";
+          t.textContent = n > 1 && cs >= 36 ? `★${n}` : "★";  // the count also shows in the tooltip
         }
       });
     }
