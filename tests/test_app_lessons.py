@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_util import chart, heatmap, run_app, run_page, widget
+from tests.apptest_util import chart, grid, heatmap, linked, run_app, run_page, widget
 from tests.reference import ref_backward, ref_forward
 from ui import lessons
 
@@ -181,9 +181,10 @@ def test_load_button_sets_the_view_and_the_explorer_shows_it(n, slug):
     # Landed on the explorer, whose figures show the example.
     assert at.title[0].value == "Max pooling, forward and backward"
     y, dx = expected(example)
-    assert np.array_equal(heatmap(chart(at, "x_chart")), example.x)
-    assert np.array_equal(heatmap(chart(at, "y_chart")), y)
-    assert np.allclose(heatmap(chart(at, "dx_chart")), dx)
+    assert np.array_equal(grid(at, "x"), example.x)
+    assert np.array_equal(grid(at, "y"), y)
+    assert np.allclose(grid(at, "dx"), dx)
+    assert linked(at)["sel"] == list(example.focus)
 
 
 def _load_then_frame():
