@@ -80,6 +80,7 @@ def linked_payload(
     font_scale: float = 1.0,
     show: tuple[str, ...] = ("x", "y", "dy", "dx"),
     titles: dict[str, str] | None = None,
+    pinnable: bool = True,
 ) -> dict:
     """Everything the linked picture draws for one plane, as JSON-safe lists and dicts.
 
@@ -99,6 +100,7 @@ def linked_payload(
         Presentation mode's text scale.
     show : which grids to draw, in order (keys of `NAMES`).
     titles : optional per-grid titles (defaults to the grid's name).
+    pinnable : whether a click on y or dL/dy pins its cell (else hover only; ``sel`` still shows).
 
     Returns
     -------
@@ -187,4 +189,5 @@ def linked_payload(
         "show": list(show),
         "names": dict(NAMES),
         "titles": {name: (titles or {}).get(name, TITLES[name]) for name in show},
+        "pinnable": bool(pinnable),
     }

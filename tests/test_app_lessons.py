@@ -49,9 +49,9 @@ def test_each_lesson_renders_its_math_and_live_check(n):
     y, dx = expected(example)
     key = f"lesson{n}"
     if n != 5:  # lesson 5 draws a curve instead of the grids
-        assert np.array_equal(heatmap(chart(at, f"{key}_x")), example.x)
+        assert np.array_equal(grid(at, "x", key=f"{key}_grids"), example.x)
     if n in (1, 2, 4, 6, 7, 8):
-        assert np.allclose(heatmap(chart(at, f"{key}_dx")), dx)
+        assert np.allclose(grid(at, "dx", key=f"{key}_grids"), dx)
     assert at.query_params["lesson"] == str(n)
 
 
@@ -143,12 +143,12 @@ def test_a_bad_view_parameter_is_named_on_the_lessons_page():
 
 def test_choosing_an_example_part_changes_the_figures_and_the_link():
     at = run_page(PAGE, query={"lesson": "8"})
-    assert heatmap(chart(at, "lesson8_dx")).shape == (5, 5)
+    assert grid(at, "dx", key="lesson8_grids").shape == (5, 5)
     assert any(c.value == part_of(8, "padding").note for c in at.caption)
     at.segmented_control(key="lesson8_part").set_value("ceil").run()
     assert at.query_params["part"] == "ceil"
     _, dx = expected(part_of(8, "ceil").example)
-    assert np.array_equal(heatmap(chart(at, "lesson8_dx")), dx)
+    assert np.array_equal(grid(at, "dx", key="lesson8_grids"), dx)
     assert dx[4, 4] == 1
     # Moving to another lesson forgets the part.
     widget(at, "lesson_prev").click().run()

@@ -214,7 +214,7 @@ class Linked {
     const cs = this.cellSize();
     this.cs = cs;
     const fs = d.font_scale || 1;
-    const fontSize = Math.max(7, Math.min(30, Math.round(cs * 0.42)));
+    const fontSize = Math.max(7, Math.min(30 * fs, Math.round(cs * 0.42)));
     const tickSize = Math.round(Math.max(9, Math.min(16, cs * 0.35)) * Math.min(fs, 1.3));
     this.root.style.setProperty("--lp-title-size", `${(0.9 * fs).toFixed(2)}rem`);
     this.root.style.setProperty("--lp-tip-size", `${(0.8 * fs).toFixed(2)}rem`);
@@ -301,7 +301,8 @@ class Linked {
     });
     this.help.textContent = d.editable.length
       ? `Hover a cell to follow its window. Click a cell of ${d.editable.map((g) => this.name(g)).join(" or ")} and type to edit (Enter or Tab commits, arrows move, paste a block); click y or dL/dy to pin, Esc clears.`
-      : "Hover a cell to follow its window; click y or dL/dy to pin it, Esc clears.";
+      : d.pinnable ? "Hover a cell to follow its window; click y or dL/dy to pin it, Esc clears."
+      : "Hover a cell to follow its window.";
     this.highlight();
     this.draws += 1;
     this.root.dataset.draws = String(this.draws);
@@ -514,6 +515,7 @@ class Linked {
   }
 
   pin(i, j) {
+    if (!this.data.pinnable) return;
     this.pinned = [i, j];
     this.send({ type: "sel", cell: [i, j] });
   }
@@ -605,7 +607,7 @@ class Linked {
 
   clearPin() {
     this.hover = null;
-    if (this.pinned) { this.pinned = null; this.send({ type: "sel", cell: null }); }
+    if (this.pinned && this.data.pinnable) { this.pinned = null; this.send({ type: "sel", cell: null }); }
     this.highlight();
   }
 

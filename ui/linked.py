@@ -126,6 +126,8 @@ def linked_grids(
     editable: tuple[str, ...] = ("x", "dy"),
     font_scale: float = 1.0,
     titles: dict[str, str] | None = None,
+    show: tuple[str, ...] = ("x", "y", "dy", "dx"),
+    pinnable: bool = True,
 ) -> dict:
     """Draw the four linked grids of ``p`` with ``cell`` pinned; returns the payload sent to the browser.
 
