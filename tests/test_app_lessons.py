@@ -211,3 +211,12 @@ def test_loaded_example_survives_full_runs_of_the_sidebar():
     assert widget(at, "k_h").value == 3 and widget(at, "stride_same").value is False
     assert widget(at, "s_w").value == 1
     assert at.query_params["k"] == "3" and at.query_params["s"] == "1" and at.query_params["sel"] == "0,1"
+
+
+def test_lesson_grids_show_what_the_lesson_names_and_do_not_pin_or_edit():
+    """The lesson's picture draws only the grids it discusses, with its focus window pinned, hover only."""
+    at = run_page(PAGE, query={"lesson": "3"})
+    payload = linked(at, "lesson3_grids")
+    assert payload["show"] == ["x", "dy"]
+    assert payload["pinnable"] is False and payload["editable"] == []
+    assert payload["sel"] == list(lessons.LESSONS[2].parts[0].example.focus)

@@ -140,7 +140,16 @@ def linked_grids(
     shapes = {"x": p.x.shape, "dy": p.dy.shape}
     errors = [e for e in errors if e["r"] < shapes[e["grid"]][0] and e["c"] < shapes[e["grid"]][1]]
     payload = linked_payload(
-        p.res, p.dy, p.tie_policy, sel=cell, editable=editable, errors=errors, font_scale=font_scale, titles=titles
+        p.res,
+        p.dy,
+        p.tie_policy,
+        sel=cell,
+        editable=editable,
+        errors=errors,
+        font_scale=font_scale,
+        titles=titles,
+        show=show,
+        pinnable=pinnable,
     )
     payload["plotly_src"] = f"app/static/{PLOTLY_FILE}"
     current = {name: grid for name, grid in (("x", p.x), ("dy", p.dy)) if name in editable}
