@@ -188,8 +188,9 @@ async def _server_edits(url: str, pid: int, side: int, trials: int) -> tuple[lis
         for k in range(trials):
             r, c, v = k % side, (k // side) % side, 100 + k
             t0 = time.perf_counter()
-            run = await session.run(linked_edit_widgets(component, r, c, str(v), 10 + k), expect=(r, c, float(v)),
-                                    fragment_id=fragment)
+            run = await session.run(
+                linked_edit_widgets(component, r, c, str(v), 10 + k), expect=(r, c, float(v)), fragment_id=fragment
+            )
             walls.append((time.perf_counter() - t0) * 1000)
             if run.update_seconds is None or run.exceptions:
                 raise RuntimeError(f"edit {k} did not update x: {run.exceptions}")

@@ -408,8 +408,16 @@ def _grid_figures(p: Pooled, focus: tuple[int, int], key: str, *, show: tuple[st
     example's grids are not edited here (the lesson's button opens them in the explorer).
     """
     titles = {"x": "x, winners ★", "y": "y = maxpool(x)", "dy": "dL/dy", "dx": "dL/dx"}
-    linked.linked_grids(p, focus, key=f"{key}_grids", editable=(), pinnable=False, show=show, titles=titles,
-                        font_scale=presentation.font_scale())
+    linked.linked_grids(
+        p,
+        focus,
+        key=f"{key}_grids",
+        editable=(),
+        pinnable=False,
+        show=show,
+        titles=titles,
+        font_scale=presentation.font_scale(),
+    )
 
 
 def _height(n_rows: int, scale: float) -> int:

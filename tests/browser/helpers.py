@@ -27,8 +27,7 @@ def figure_data(page, key: str) -> list:
     if key in LINKED_KEYS and page.query_selector(f'[aria-label="{LINKED_KEYS[key]}"] .js-plotly-plot'):
         selector = f'[aria-label="{LINKED_KEYS[key]}"] .js-plotly-plot'
     return page.evaluate(
-        "(sel) => document.querySelector(sel).data.map("
-        "t => ({type: t.type, name: t.name, z: t.z, text: t.text}))",
+        "(sel) => document.querySelector(sel).data.map(t => ({type: t.type, name: t.name, z: t.z, text: t.text}))",
         selector,
     )
 
