@@ -10,6 +10,7 @@ Streamlit's static file route (``server.enableStaticServing``), never from a CDN
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -24,6 +25,7 @@ from ui import grids, state
 from ui.codec import parse_number
 from ui.model import Pooled
 
+_LOGGER = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC = HERE.parent / "static"
 PLOTLY_FILE = f"plotly-{plotly.__version__}.min.js"
@@ -48,11 +50,16 @@ def _install_plotly_js() -> None:
     if target.exists():
         return
     source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    STATIC.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=STATIC, suffix=".tmp")
-    os.close(fd)
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    try:
+        STATIC.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=STATIC, suffix=".tmp")
+        os.close(fd)
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as err:
+        # A read-only install (deploy/Dockerfile copies the file at build time instead): the app still
+        # runs, and the picture says in place that plotly.js did not load.
+        _LOGGER.warning("could not copy plotly.js into %s: %s", STATIC, err)
 
 
 _install_plotly_js()
