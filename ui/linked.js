@@ -211,6 +211,7 @@ class Linked {
   render() {
     const d = this.data;
     if (!window.Plotly) return;
+    const started = performance.now();
     const cs = this.cellSize();
     this.cs = cs;
     const fs = d.font_scale || 1;
@@ -306,6 +307,9 @@ class Linked {
     this.highlight();
     this.draws += 1;
     this.root.dataset.draws = String(this.draws);
+    // For benchmarks/bench_browser.py: when and how long the last draw took.
+    this.root.dataset.renderStart = started.toFixed(1);
+    this.root.dataset.renderMs = (performance.now() - started).toFixed(1);
   }
 
   place(p, grid, order) {
