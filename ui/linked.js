@@ -190,6 +190,9 @@ class Linked {
     plot.className = "lp-plot";
     box.appendChild(plot);
     const over = svgEl("svg", { class: "lp-over" }, box);
+    // Printed values live in the overlay, not in plotly's texttemplate: redrawing 600 SVG texts is a
+    // few ms, plotly's text layout a large part of a redraw.
+    const numbers = svgEl("g", { class: "lp-numbers" }, over);
     const fixed = svgEl("g", { class: "lp-fixed" }, over);
     const marks = svgEl("g", { class: "lp-marks" }, over);
     const input = document.createElement("input");
@@ -202,7 +205,7 @@ class Linked {
     status.className = "lp-status";
     status.setAttribute("aria-live", "polite");
     fig.appendChild(status);
-    const panel = { grid, fig, title, box, plot, over, fixed, marks, input, status, drawn: false };
+    const panel = { grid, fig, title, box, plot, over, numbers, fixed, marks, input, status, drawn: false };
     this.bindPanel(panel);
     this.panels[grid] = panel;
     return panel;
@@ -247,7 +250,7 @@ class Linked {
       p.fig.style.width = `${w}px`;
       const g = d.grids[grid];
       const [H, W] = g.shape;
-      const z = [], text = [];
+      const z = [];
       for (let r = 0; r < H; r++) {
         const zr = new Array(W);
         for (let c = 0; c < W; c++) {
@@ -255,7 +258,6 @@ class Linked {
           zr[c] = typeof v === "number" ? v : v === "nan" ? null : v === "inf" ? g.zmax : g.zmin;
         }
         z.push(zr);
-        if (g.text) text.push(g.text.slice(r * W, r * W + W));
       }
       const xs = Array.from({ length: W }, (_, c) => c), ys = Array.from({ length: H }, (_, r) => r);
       const trace = {
@@ -264,11 +266,7 @@ class Linked {
         showscale: false, hoverinfo: "skip", xgap: cs >= 12 ? 1 : 0, ygap: cs >= 12 ? 1 : 0,
       };
       if (g.kind === "gradient") trace.colorscale = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]];
-      if (g.text) {
-        trace.text = text;
-        trace.texttemplate = "%{text}";
-        trace.textfont = { size: fontSize };
-      }
+
       const ticks = (lo, hi) => {
         const n = hi - lo + 1;
         const step = n <= 24 ? 1 : [2, 4, 5, 8, 10, 16, 20, 32].find((s) => n / s <= 12) || 64;
@@ -295,8 +293,14 @@ class Linked {
           fixedrange: true, ticks: "", tickfont: { size: tickSize } },
       };
       const config = { displayModeBar: false, staticPlot: true, responsive: false };
-      if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
-      else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
+      // A grid whose numbers, colours and size did not change (dL/dy after an edit of x) is left as is.
+      const signature = [cs, fs, g.zmin, g.zmax, rg.r0, rg.r1, rg.c0, rg.c1, color, g.v.join(",")].join("|");
+      if (signature !== p.signature) {
+        p.signature = signature;
+        if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
+        else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
+        this.drawNumbers(p, g, cs, fontSize);
+      }
       this.drawFixed(p, cs);
       this.drawStatus(p);
     });
@@ -327,6 +331,29 @@ class Linked {
     }
     const at = order.indexOf(grid);
     if (this.row.children[at] !== p.fig) this.row.insertBefore(p.fig, this.row.children[at] || null);
+  }
+
+  drawNumbers(p, g, cs, fontSize) {
+    const frag = document.createDocumentFragment();
+    if (g.text) {
+      const [H, W] = g.shape;
+      const span = g.zmax - g.zmin || 1;
+      for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) {
+        const v = g.v[r * W + c];
+        const z = typeof v === "number" ? v : v === "nan" ? null : v === "inf" ? g.zmax : g.zmin;
+        const t = z === null ? 0.5 : (z - g.zmin) / span;
+        // Light text on the dark ends of each colour scale, dark text elsewhere (and on NaN's grey).
+        const dark = z !== null && (g.kind === "gradient" ? Math.abs(t - 0.5) > 0.3 : t < 0.55);
+        const el = svgEl("text", {
+          x: MARGIN.l + (c - p.geom.c0 + 0.5) * cs, y: MARGIN.t + (r - p.geom.r0 + 0.5) * cs,
+          "text-anchor": "middle", "dominant-baseline": "central", "font-size": fontSize,
+          fill: dark ? "#ffffff" : "#111111", class: "lp-num", "data-r": r, "data-c": c,
+        });
+        el.textContent = g.text[r * W + c];
+        frag.appendChild(el);
+      }
+    }
+    p.numbers.replaceChildren(frag);
   }
 
   cellRect(p, r, c, inset, cls, parent) {

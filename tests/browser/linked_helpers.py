@@ -28,9 +28,21 @@ def grid_z(page, name: str) -> list:
 
 
 def grid_text(page, name: str) -> list:
-    """The text printed in the cells of grid ``name``."""
+    """The text printed in the cells of grid ``name``, row by row (the picture prints values in its overlay)."""
     return page.evaluate(
-        "(sel) => document.querySelector(sel + ' .js-plotly-plot').data[0].text", GRID.format(name=name)
+        "(sel) => { const out = []; document.querySelectorAll(sel + ' .lp-numbers text').forEach(t => {"
+        " const r = Number(t.dataset.r), c = Number(t.dataset.c); (out[r] = out[r] || [])[c] = t.textContent; });"
+        " return out; }",
+        GRID.format(name=name),
+    )
+
+
+def number_font_px(page, name: str) -> float:
+    """Rendered font size (px) of the values printed in grid ``name`` (the smallest, if they differ)."""
+    return page.evaluate(
+        "(sel) => Math.min(...Array.from(document.querySelectorAll(sel + ' .lp-numbers text'),"
+        " t => parseFloat(getComputedStyle(t).fontSize)))",
+        GRID.format(name=name),
     )
 
 

@@ -45,7 +45,8 @@ def shoot(page, name: str) -> None:
 def grid_font_size(page, key: str) -> float:
     """Size of the numbers printed in the x grid of the lesson's linked picture drawn with ``key=``."""
     return page.evaluate(
-        '(key) => document.querySelector(`.st-key-${key} [aria-label="x"] .js-plotly-plot`).data[0].textfont.size',
+        '(key) => parseFloat(document.querySelector(`.st-key-${key} [aria-label="x"] .lp-numbers text`)'
+        ".getAttribute('font-size'))",
         key,
     )
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.browser.conftest import ROOT
-from tests.browser.linked_helpers import grid, grid_text, wait_for_grids
+from tests.browser.linked_helpers import grid, grid_text, number_font_px, wait_for_grids
 
 pytestmark = pytest.mark.browser
 
@@ -51,16 +51,8 @@ def test_projector_presentation_mode_has_big_cells_and_numbers(browser, app_url)
         for name in NAMES:
             cell_px = float(grid(page, name).get_attribute("data-cs"))
             assert cell_px >= 48, name
-            font = page.evaluate(
-                "(sel) => document.querySelector(sel + ' .js-plotly-plot').data[0].textfont.size",
-                f'[aria-label="{name}"]',
-            )
-            assert font >= 20, name
-        # The numbers really are drawn that big (plotly's text elements, not only the spec).
-        sizes = page.evaluate(
-            "() => Array.from(document.querySelectorAll('[aria-label=\"x\"] .js-plotly-plot text'))"
-            ".filter(t => /^[0-9]$/.test(t.textContent)).map(t => parseFloat(getComputedStyle(t).fontSize))"
-        )
-        assert sizes and min(sizes) >= 20
+            # The numbers really are drawn that big (the rendered SVG text, not only a setting).
+            assert number_font_px(page, name) >= 20, name
+        assert grid_text(page, "x")[2][3] == str(np.random.default_rng(2).integers(0, 10, size=(8, 8))[2, 3])
     finally:
         page.context.close()
