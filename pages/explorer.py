@@ -2,10 +2,14 @@
 
 import streamlit as st
 
-from ui import explorer, presentation, shell, text
+from ui import explorer, presentation, shell
 
 shell.leave_pages_folder_mode()
 
+if not presentation.is_on():
+    # A constant (nothing typed by a user): less empty space above the title, so that the four
+    # grids and the window's math fit on a laptop's first screen.
+    st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3rem; }</style>")
 st.title("Max pooling, forward and backward")
 st.caption(
     "Each window of x sends its largest value forward to y. Going back, each y[i, j] hands its "
@@ -14,16 +18,10 @@ st.caption(
 )
 
 explorer.link_warnings()
-
-pooled = explorer.editors_and_pool("editors", expanded=True)
-notice = text.tie_notice(pooled)
-if notice:
-    st.info(notice, icon="⚖️")
-cell = explorer.selection(pooled)
-explorer.figures_grid(pooled, cell, font_scale=presentation.font_scale())
-math_column, share_column = st.columns([3, 2], gap="large")
-with math_column:
-    explorer.selection_box(pooled, cell)
-    explorer.window_panel(pooled, cell)
-with share_column:
-    explorer.share_box()
+# The picture comes first on screen; the table editors (secondary: cells are edited in the
+# picture) sit below it but run first, since they may change the grids it draws.
+picture = st.container()
+with st.container():
+    explorer.editors_and_pool("editors", lazy=True, label="Table editors for x and dL/dy: size, fill, paste")
+with picture:
+    explorer.linked_picture(font_scale=presentation.font_scale())

@@ -110,3 +110,23 @@ def plain(markdown: str) -> str:
     import re
 
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u200b", "")
+
+
+def linked(at: AppTest, key: str = "linked") -> dict:
+    """The payload (figures.linked.linked_payload) sent to the linked-picture component drawn with ``key=``.
+
+    AppTest cannot run the component's JavaScript, but the payload is exactly what it draws.
+    """
+    for element in at.get("bidi_component"):
+        if element.proto.id.endswith(f"-{key}"):
+            data = json.loads(element.proto.json)
+            return json.loads(data["json"]) if isinstance(data.get("json"), str) else data
+    raise KeyError(f"no linked picture with key {key!r}")
+
+
+def grid(at: AppTest, name: str, key: str = "linked") -> np.ndarray:
+    """Grid ``name`` ("x", "y", "dy", "dx") of the linked picture, NaN and ±inf decoded."""
+    from figures.linked import decode_values
+
+    g = linked(at, key)["grids"][name]
+    return decode_values(g["v"], tuple(g["shape"]))

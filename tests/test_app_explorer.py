@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import pooling
-from tests.apptest_util import cell_text, chart, decode, heatmap, run_app, run_page, shapes, trace, widget
+from tests.apptest_util import grid, linked, run_app, run_page, widget
 from ui.codec import DEFAULT_X
 
 
@@ -16,21 +16,28 @@ def core(x, kernel=2, tie="first", dy=None, **kw):
     return res, pooling.max_pool2d_backward(dy, res, tie)
 
 
-def winner_cells(spec) -> set[tuple[int, int]]:
-    # The star may sit off-centre in its cell (top-left on small grids): round to the cell.
-    t = trace(spec, "winners")
-    return {(round(r), round(c)) for c, r in zip(decode(t["x"]), decode(t["y"]))}
+def winner_cells(payload) -> set[tuple[int, int]]:
+    """Cells the picture marks as winners (star and outline): those with a non-zero win count."""
+    W = payload["geometry"]["in_shape"][1]
+    return {divmod(flat, W) for flat, n in enumerate(payload["win_counts"]) if n}
+
+
+def run_with_editors(query=None):
+    """The explorer with its table editors open (they are only built while their expander is open)."""
+    at = run_page(query=query)
+    at.session_state["editors"] = True
+    return at.run()
 
 
 def test_default_view_matches_the_core():
     at = run_app()
     assert not at.exception
     res, dx = core(DEFAULT_X)
-    assert np.array_equal(heatmap(chart(at, "x_chart")), DEFAULT_X)
-    assert np.array_equal(heatmap(chart(at, "y_chart")), res.out)
-    assert np.array_equal(heatmap(chart(at, "dx_chart")), dx)
-    assert np.array_equal(heatmap(chart(at, "dy_chart")), np.ones((2, 2)))
-    assert winner_cells(chart(at, "x_chart")) == {(1, 1), (1, 3), (2, 0), (3, 3)}
+    assert np.array_equal(grid(at, "x"), DEFAULT_X)
+    assert np.array_equal(grid(at, "y"), res.out)
+    assert np.array_equal(grid(at, "dx"), dx)
+    assert np.array_equal(grid(at, "dy"), np.ones((2, 2)))
+    assert winner_cells(linked(at)) == {(1, 1), (1, 3), (2, 0), (3, 3)}
     # The URL holds the view from the first run on.
     assert at.query_params["x"] == "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4"
 
@@ -50,13 +57,14 @@ def test_a_link_reproduces_the_view():
     x = np.array([[1, 5, 2], [0, 5, 3], [4, 1, 5]], float)
     dy = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [1, 1, 1, 1], [2, 2, 2, 2]], float)
     res, dx = core(x, 2, "split", dy, stride=1, padding=1)
-    assert np.array_equal(heatmap(chart(at, "y_chart")), res.out)
-    assert np.allclose(heatmap(chart(at, "dx_chart")), dx)
+    assert np.array_equal(grid(at, "y"), res.out)
+    assert np.allclose(grid(at, "dx"), dx)
     assert widget(at, "k_h").value == 2 and widget(at, "stride_same").value is False
     assert widget(at, "s_w").value == 1 and widget(at, "p_h").value == 1
     assert widget(at, "tie").value == "split"
-    # Padding ghost cells are drawn around x.
-    assert shapes(chart(at, "x_chart"), "padding")
+    # The picture draws x with its padding: window (0, 0) starts one row and column above the grid.
+    assert linked(at)["geometry"]["padding"] == [1, 1]
+    assert linked(at)["rows"][0] == [-1, 0] and linked(at)["cols"][0] == [-1, 0]
 
 
 def test_kernel_and_stride_controls_change_the_figures():
@@ -68,16 +76,16 @@ def test_kernel_and_stride_controls_change_the_figures():
     widget(at, "s_w").set_value(1).run()
     assert not at.exception
     res, dx = core(DEFAULT_X, 3, stride=1)
-    assert heatmap(chart(at, "y_chart")).shape == (2, 2)
-    assert np.array_equal(heatmap(chart(at, "y_chart")), res.out)
+    assert grid(at, "y").shape == (2, 2)
+    assert np.array_equal(grid(at, "y"), res.out)
     # Overlap: x[1, 3] = 8 wins two windows and collects both gradients.
-    assert np.array_equal(heatmap(chart(at, "dx_chart")), dx)
+    assert np.array_equal(grid(at, "dx"), dx)
     assert dx[1, 3] == 2
     assert at.query_params["k"] == "3" and at.query_params["s"] == "1"
 
 
 def test_tie_policies_on_an_all_equal_grid():
-    at = run_page()
+    at = run_with_editors()
     widget(at, "x_fill_equal").click().run()
     assert any("4 windows tie" in i.value for i in at.info)
     expected = {"first": [[1, 0], [0, 0]], "last": [[0, 0], [0, 1]], "split": [[0.25, 0.25], [0.25, 0.25]],
@@ -85,20 +93,20 @@ def test_tie_policies_on_an_all_equal_grid():
     for policy, block in expected.items():
         widget(at, "tie").set_value(policy).run()
         assert not at.exception
-        dx = heatmap(chart(at, "dx_chart"))
+        dx = grid(at, "dx")
         assert np.array_equal(dx, np.tile(block, (2, 2))), policy
         assert policy in at.info[0].value
     assert at.query_params["tie"] == "none"
 
 
 def test_random_upstream_gradient_flows_to_the_winners():
-    at = run_page()
+    at = run_with_editors()
     widget(at, "dy_random").click().run()
     assert not at.exception
-    dy = heatmap(chart(at, "dy_chart"))
+    dy = grid(at, "dy")
     assert dy.shape == (2, 2) and set(np.unique(dy)) <= set(range(-3, 4))
     _, dx = core(DEFAULT_X, dy=dy)
-    assert np.array_equal(heatmap(chart(at, "dx_chart")), dx)
+    assert np.array_equal(grid(at, "dx"), dx)
     assert "dy" in at.query_params
 
 
@@ -107,8 +115,10 @@ def test_selecting_an_output_cell_outlines_its_window_and_prints_its_math():
     widget(at, "sel_box").set_value((1, 1)).run()
     assert not at.exception
     assert at.query_params["sel"] == "1,1"
-    boxes = shapes(chart(at, "x_chart"), "highlight-box")
-    assert boxes and (boxes[0]["x0"], boxes[0]["y0"]) == (1.5, 1.5)
+    # The picture pins y[1, 1]; its window (kernel 2, stride 2) covers rows 2-3, columns 2-3 of x.
+    payload = linked(at)
+    assert payload["sel"] == [1, 1]
+    assert payload["rows"][1] == [2, 3] and payload["cols"][1] == [2, 3]
     latex = [e.value for e in at.get("latex")] if at.get("latex") else [m.value for m in at.markdown]
     joined = " ".join(latex)
     assert "y_{1,1}" in joined and r"\boxed{4}" in joined
@@ -119,7 +129,7 @@ def test_bad_link_parameter_warns_and_the_rest_is_honoured():
     at = run_app({"x": "1,2;3,4", "k": "0", "tie": "split"})
     assert not at.exception
     assert any("`k`" in w.value for w in at.warning)
-    assert np.array_equal(heatmap(chart(at, "x_chart")), [[1, 2], [3, 4]])
+    assert np.array_equal(grid(at, "x"), [[1, 2], [3, 4]])
     assert widget(at, "tie").value == "split"
 
 
@@ -129,26 +139,26 @@ def test_a_window_that_does_not_fit_keeps_the_last_valid_one():
     assert not at.exception
     assert any("does not fit" in e.value or "too small" in e.value for e in at.error)
     assert any("last settings that fit" in w.value for w in at.warning)
-    assert np.array_equal(heatmap(chart(at, "y_chart")), core(DEFAULT_X)[0].out)
+    assert np.array_equal(grid(at, "y"), core(DEFAULT_X)[0].out)
 
 
 def test_paste_box_accepts_a_grid_and_rejects_a_ragged_one():
-    at = run_page()
+    at = run_with_editors()
     widget(at, "x_paste").input("9 1 1\n1 1 1\n1 1 7").run()
     widget(at, "x_paste_apply").click().run()
-    assert np.array_equal(heatmap(chart(at, "x_chart")), [[9, 1, 1], [1, 1, 1], [1, 1, 7]])
+    assert np.array_equal(grid(at, "x"), [[9, 1, 1], [1, 1, 1], [1, 1, 7]])
     widget(at, "x_paste").input("1 2\n3").run()
     widget(at, "x_paste_apply").click().run()
     assert any("row 2" in e.value for e in at.error)
     # The last valid grid stays, and so does the text the user typed.
-    assert np.array_equal(heatmap(chart(at, "x_chart")), [[9, 1, 1], [1, 1, 1], [1, 1, 7]])
+    assert np.array_equal(grid(at, "x"), [[9, 1, 1], [1, 1, 1], [1, 1, 7]])
     assert widget(at, "x_paste").value == "1 2\n3"
 
 
 def test_resizing_keeps_the_overlap():
-    at = run_page()
+    at = run_with_editors()
     widget(at, "x_rows").set_value(6).run()
-    x = heatmap(chart(at, "x_chart"))
+    x = grid(at, "x")
     assert x.shape == (6, 4)
     assert np.array_equal(x[:4], DEFAULT_X) and not x[4:].any()
 
@@ -156,9 +166,10 @@ def test_resizing_keeps_the_overlap():
 def test_window_wholly_in_padding_is_explained():
     at = run_app({"x": "5", "k": "1x2", "d": "1x2", "p": "0x1"})
     assert not at.exception
-    assert cell_text(chart(at, "y_chart"))[0, 0] == "−∞"
+    assert linked(at)["grids"]["y"]["text"][0] == "−∞"
+    assert linked(at)["indices"] == [-1] and linked(at)["receivers"] == [[]]
     assert any("wholly in the padding" in m.value for m in at.markdown)
-    assert np.array_equal(heatmap(chart(at, "dx_chart")), [[0.0]])
+    assert np.array_equal(grid(at, "dx"), [[0.0]])
 
 
 @pytest.mark.parametrize("size", [16, 64])
@@ -168,4 +179,4 @@ def test_big_grids_run(size):
     at = run_app(query, timeout=60)
     assert not at.exception
     res, dx = core(x, 3, stride=1)
-    assert np.array_equal(heatmap(chart(at, "dx_chart")), dx)
+    assert np.array_equal(grid(at, "dx"), dx)

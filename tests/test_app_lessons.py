@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_util import chart, heatmap, run_app, run_page, widget
+from tests.apptest_util import chart, grid, heatmap, linked, run_app, run_page, widget
 from tests.reference import ref_backward, ref_forward
 from ui import lessons
 
@@ -49,9 +49,9 @@ def test_each_lesson_renders_its_math_and_live_check(n):
     y, dx = expected(example)
     key = f"lesson{n}"
     if n != 5:  # lesson 5 draws a curve instead of the grids
-        assert np.array_equal(heatmap(chart(at, f"{key}_x")), example.x)
+        assert np.array_equal(grid(at, "x", key=f"{key}_grids"), example.x)
     if n in (1, 2, 4, 6, 7, 8):
-        assert np.allclose(heatmap(chart(at, f"{key}_dx")), dx)
+        assert np.allclose(grid(at, "dx", key=f"{key}_grids"), dx)
     assert at.query_params["lesson"] == str(n)
 
 
@@ -143,12 +143,12 @@ def test_a_bad_view_parameter_is_named_on_the_lessons_page():
 
 def test_choosing_an_example_part_changes_the_figures_and_the_link():
     at = run_page(PAGE, query={"lesson": "8"})
-    assert heatmap(chart(at, "lesson8_dx")).shape == (5, 5)
+    assert grid(at, "dx", key="lesson8_grids").shape == (5, 5)
     assert any(c.value == part_of(8, "padding").note for c in at.caption)
     at.segmented_control(key="lesson8_part").set_value("ceil").run()
     assert at.query_params["part"] == "ceil"
     _, dx = expected(part_of(8, "ceil").example)
-    assert np.array_equal(heatmap(chart(at, "lesson8_dx")), dx)
+    assert np.array_equal(grid(at, "dx", key="lesson8_grids"), dx)
     assert dx[4, 4] == 1
     # Moving to another lesson forgets the part.
     widget(at, "lesson_prev").click().run()
@@ -181,9 +181,10 @@ def test_load_button_sets_the_view_and_the_explorer_shows_it(n, slug):
     # Landed on the explorer, whose figures show the example.
     assert at.title[0].value == "Max pooling, forward and backward"
     y, dx = expected(example)
-    assert np.array_equal(heatmap(chart(at, "x_chart")), example.x)
-    assert np.array_equal(heatmap(chart(at, "y_chart")), y)
-    assert np.allclose(heatmap(chart(at, "dx_chart")), dx)
+    assert np.array_equal(grid(at, "x"), example.x)
+    assert np.array_equal(grid(at, "y"), y)
+    assert np.allclose(grid(at, "dx"), dx)
+    assert linked(at)["sel"] == list(example.focus)
 
 
 def _load_then_frame():
@@ -210,3 +211,12 @@ def test_loaded_example_survives_full_runs_of_the_sidebar():
     assert widget(at, "k_h").value == 3 and widget(at, "stride_same").value is False
     assert widget(at, "s_w").value == 1
     assert at.query_params["k"] == "3" and at.query_params["s"] == "1" and at.query_params["sel"] == "0,1"
+
+
+def test_lesson_grids_show_what_the_lesson_names_and_do_not_pin_or_edit():
+    """The lesson's picture draws only the grids it discusses, with its focus window pinned, hover only."""
+    at = run_page(PAGE, query={"lesson": "3"})
+    payload = linked(at, "lesson3_grids")
+    assert payload["show"] == ["x", "dy"]
+    assert payload["pinnable"] is False and payload["editable"] == []
+    assert payload["sel"] == list(lessons.LESSONS[2].parts[0].example.focus)

@@ -455,6 +455,8 @@ PASTE_PAGES = [
 @pytest.mark.parametrize("page", PASTE_PAGES)
 def test_an_oversize_paste_is_refused_by_its_length_never_parsed(page, monkeypatch):
     at = open_page(page, {"x": "1,2;3,4"})
+    at.session_state["editors"] = True  # the explorer builds its table editors only while they are open
+    at.run()
     box, apply = find_widget(at, "x_paste"), find_widget(at, "x_paste_apply")
     assert box is not None and apply is not None, f"{page} draws the x editors but no paste box"
     spy = BuildSpy(monkeypatch)
@@ -534,6 +536,10 @@ def apply(at: AppTest, action) -> bool:
     """Do one action like a user; False if this page has no such control."""
     if action[0] == "paste":
         box = find_widget(at, "x_paste")
+        if box is None:  # the explorer builds its table editors only while their expander is open
+            at.session_state["editors"] = True
+            at.run()
+            box = find_widget(at, "x_paste")
         if box is None:
             return False
         box.input(action[1]).run()

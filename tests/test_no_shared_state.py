@@ -331,6 +331,8 @@ def view(at: AppTest):
 def test_two_sessions_editing_different_things_do_not_see_each_other():
     a = open_page(DEFAULT_PAGE, {"x": "1,2;3,4", "k": "2"})
     b = open_page(DEFAULT_PAGE, {"x": "5,6,7;8,9,10;11,12,13", "k": "2", "tie": "split"})
+    a.session_state["editors"] = True  # the explorer builds its table editors only while they are open
+    a.run()
     # a pastes a new grid and turns the kernel; b changes its tie rule and padding, in between.
     find(a, "x_paste").input("0 1\n1 0").run()
     find(b, "tie").set_value("last").run()

@@ -8,7 +8,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_util import chart, run_page, widget
+from tests.apptest_util import chart, linked, run_page, widget
 from ui import presentation
 
 LESSONS = "pages/lessons.py"
@@ -18,29 +18,27 @@ def json_spec(element) -> dict:
     return json.loads(element.proto.spec)
 
 
-def title_size(spec: dict) -> float:
-    return spec["layout"]["title"]["font"]["size"]
+def linked_scale(element) -> float:
+    data = json.loads(element.proto.json)
+    return json.loads(data["json"])["font_scale"]
 
 
 def test_toggle_writes_present_into_the_link_and_scales_the_figures():
     at = run_page(LESSONS, query={"lesson": "1"})
     assert widget(at, "present").value is False
     assert "present" not in at.query_params
-    spec = chart(at, "lesson1_x")
-    assert spec["layout"]["font"]["size"] == 13 and title_size(spec) == 16
-    normal_height = spec["layout"]["height"]
+    # The lesson's grids are the linked picture: its payload carries the text scale (the browser
+    # sizes cells and numbers from it; tests/browser/test_linked_layout_browser.py measures them).
+    assert linked(at, "lesson1_grids")["font_scale"] == 1.0
 
     widget(at, "present").set_value(True).run()
     assert not at.exception
     assert at.query_params["present"] == "1"
-    spec = chart(at, "lesson1_x")
-    assert spec["layout"]["font"]["size"] == 13 * presentation.FONT_SCALE
-    assert title_size(spec) == 16 * presentation.FONT_SCALE
-    assert spec["layout"]["height"] > normal_height
+    assert linked(at, "lesson1_grids")["font_scale"] == presentation.FONT_SCALE
 
     widget(at, "present").set_value(False).run()
     assert "present" not in at.query_params
-    assert chart(at, "lesson1_x")["layout"]["font"]["size"] == 13
+    assert linked(at, "lesson1_grids")["font_scale"] == 1.0
 
 
 def test_a_link_with_present_opens_in_presentation_mode():
@@ -102,4 +100,7 @@ def test_every_lesson_renders_in_presentation_mode(n):
     at = run_page(LESSONS, query={"lesson": str(n), "present": "1"})
     assert not at.exception
     sizes = {chart_spec["layout"]["font"]["size"] for chart_spec in map(json_spec, at.get("plotly_chart"))}
-    assert sizes == {13 * presentation.FONT_SCALE}
+    # The lesson's grids are the linked picture, which carries the scale in its payload.
+    scales = {linked_scale(e) for e in at.get("bidi_component")}
+    assert sizes | scales
+    assert sizes <= {13 * presentation.FONT_SCALE} and scales <= {presentation.FONT_SCALE}

@@ -1,13 +1,12 @@
-"""Pieces of the explorer that other pages reuse: the two grid panels, the four figures,
-the selected window, and the share box."""
+"""Pieces of the explorer that other pages reuse: the two grid panels, the linked picture of the
+four grids (ui/linked.py), the selected window, and the share box."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from figures import make_grid_figure, selected_cell
-from ui import grids, state, text
+from ui import grids, linked, state, text
 from ui.model import Pooled, fit_dy, pool_view
 from ui.text import md
 
@@ -31,14 +30,22 @@ def link_warnings() -> None:
         st.warning(f"The link's `{param}` could not be used: {md(message)}", icon="🔗")
 
 
-def editors_and_pool(key: str, *, expanded: bool = False) -> Pooled:
+def editors_and_pool(
+    key: str, *, expanded: bool = False, lazy: bool = False, label: str = "Edit x and dL/dy"
+) -> Pooled:
     """The x and dL/dy editors in an expander, then the view pooled with the edits applied.
 
     x is edited first (it may change y's shape), then dL/dy follows y's shape. If no
     window settings fit the grid, the page stops with the reason; if the current ones
-    do not fit, a warning says which last valid ones are shown.
+    do not fit, a warning says which last valid ones are shown. With ``lazy`` the
+    editors are only built while the expander is open (they are the slow part of a
+    rerun, and pages that edit cells in the picture rarely need them).
     """
-    with st.expander("Edit x and dL/dy", expanded=expanded, key=key):
+    expander = st.expander(label, expanded=expanded, key=key, on_change="rerun" if lazy else "ignore")
+    with expander:
+        if lazy and not expander.open:
+            st.caption("Open to edit x and dL/dy as tables, resize them, fill them or paste whole grids.")
+            return _pooled_or_stop()
         x_column, dy_column = st.columns(2, gap="large")
         with x_column:
             st.subheader("Input x")
@@ -48,6 +55,10 @@ def editors_and_pool(key: str, *, expanded: bool = False) -> Pooled:
             with dy_column:
                 st.subheader("Upstream gradient dL/dy")
                 gradient_panel(pooled.y.shape)
+    return _pooled_or_stop()
+
+
+def _pooled_or_stop() -> Pooled:
     pooled = pool_view(state.view())
     if isinstance(pooled, str):
         st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
@@ -96,7 +107,7 @@ def gradient_panel(out_shape: tuple[int, int]) -> None:
     """dL/dy: all ones, or a custom grid that follows y's shape."""
     view = state.view()
     st.session_state["dy_mode"] = "ones" if view.dy is None else "custom"
-    st.radio("dL/dy", ["ones", "custom"], key="dy_mode", horizontal=True, on_change=_dy_mode_changed,
+    st.radio("dL/dy values", ["ones", "custom"], key="dy_mode", horizontal=True, on_change=_dy_mode_changed,
              args=(out_shape,), format_func={"ones": "all ones", "custom": "custom grid"}.get,
              help="The gradient of the loss with respect to each output y[i, j], arriving from the layers above.")
     st.button("Random integers −3…3", key="dy_random", on_click=_random_dy, args=(out_shape,))
@@ -113,10 +124,15 @@ def gradient_panel(out_shape: tuple[int, int]) -> None:
         state.update(dy=edited)
 
 
-def selection(p: Pooled) -> tuple[int, int]:
-    """The selected output cell, from the link (``sel=i,j``), clamped to y's shape."""
+def selection(p: Pooled, *, default: str | None = "0,0") -> tuple[int, int] | None:
+    """The selected output cell, from the link (``sel=i,j``), clamped to y's shape.
+
+    With ``default=None`` and no ``sel`` in the link, nothing is pinned: returns None.
+    """
     H_out, W_out = p.y.shape
-    text_value = state.get_extra(SELECTION) or "0,0"
+    text_value = state.get_extra(SELECTION) or default
+    if text_value is None:
+        return None
     try:
         i, j = (int(v) for v in text_value.split(",", 1)) if len(text_value) <= 12 else (None, None)
     except ValueError:
@@ -130,13 +146,6 @@ def selection(p: Pooled) -> tuple[int, int]:
         st.caption(f"The link's cell y[{i}, {j}] is outside y ({H_out}×{W_out}); showing y[{cell[0]}, {cell[1]}].")
     state.set_extra(sel=f"{cell[0]},{cell[1]}")
     return cell
-
-
-def _on_y_click() -> None:
-    cell = selected_cell(st.session_state.get("y_chart"))
-    if cell is not None:
-        state.set_extra(sel=f"{cell[0]},{cell[1]}")
-        st.session_state["sel_box"] = cell
 
 
 def _on_select_box() -> None:
@@ -156,54 +165,45 @@ def selection_box(p: Pooled, cell: tuple[int, int]) -> None:
                  format_func=lambda c: f"y[{c[0]}, {c[1]}] = {text.format_value(p.y[c])}")
 
 
-def figures_grid(p: Pooled, cell: tuple[int, int], *, font_scale: float = 1.0) -> dict:
-    """The four figures, x and y (forward) above dL/dx and dL/dy (backward); returns them by name."""
-    geom = p.geometry
-    H_out, W_out = p.y.shape
+def window_panel(p: Pooled, cell: tuple[int, int], *, math_first: bool = False) -> None:
+    """The selected window's math with its numbers, and a sentence about it (``math_first``: the math on top)."""
     i, j = cell
-    window = geom.window_cells(i, j)
-    receivers = p.receivers(i, j)
-    # Faint outlines of every window help while they can be told apart; past a few hundred
-    # they only add noise (and weight), so big grids show just the selected window.
-    all_windows = geom.all_window_cells() if H_out * W_out <= 400 else None
-    # Two figures share a row, so big grids get a fixed, roughly square height.
-    big = max(geom.in_shape) + 2 * max(geom.padding) > 10
-    size = dict(height=int(480 * font_scale)) if big else {}
-    figs = {
-        "x": make_grid_figure(p.x, name="x", title="x: input, winners marked ★",
-                              winner_mask=p.win_counts > 0, win_counts=p.win_counts, window_cells=all_windows,
-                              highlight_cells=window, padding=geom.padding, font_scale=font_scale, **size),
-        "y": make_grid_figure(p.y, name="y", title="y = maxpool(x) · click a cell",
-                              highlight_cells=np.array([cell]), selectable=True, font_scale=font_scale, **size),
-        "dx": make_grid_figure(p.dx, name="dL/dx", kind="gradient", title="dL/dx: gradient reaching x",
-                               winner_mask=p.win_counts > 0, highlight_cells=receivers if len(receivers) else None,
-                               padding=geom.padding, extra_hover=text.contribution_hover(p), font_scale=font_scale,
-                               **size),
-        "dy": make_grid_figure(p.dy, name="dL/dy", kind="gradient", title="dL/dy: upstream gradient",
-                               highlight_cells=np.array([cell]), font_scale=font_scale, **size),
-    }
-    forward = st.columns(2)
-    with forward[0]:
-        st.plotly_chart(figs["x"], key="x_chart", config={"displayModeBar": False})
-    with forward[1]:
-        st.plotly_chart(figs["y"], key="y_chart", on_select=_on_y_click, selection_mode="points",
-                        config={"displayModeBar": False})
-    backward = st.columns(2)
-    with backward[0]:
-        st.plotly_chart(figs["dx"], key="dx_chart", config={"displayModeBar": False})
-    with backward[1]:
-        st.plotly_chart(figs["dy"], key="dy_chart", config={"displayModeBar": False})
-    return figs
-
-
-def window_panel(p: Pooled, cell: tuple[int, int]) -> None:
-    """The selected window's math with its numbers, and a sentence about it."""
-    i, j = cell
-    st.markdown(text.window_story(p, i, j))
+    if not math_first:
+        st.markdown(text.window_story(p, i, j))
     if p.res.indices[i, j] >= 0:
         for line in text.window_math(p, i, j):
             st.latex(line)
         st.caption("Boxed values receive gradient; every other cell of the window receives 0.")
+    if math_first:
+        st.markdown(text.window_story(p, i, j))
+
+
+@st.fragment
+def linked_picture(*, font_scale: float = 1.0) -> None:
+    """The linked picture, the pinned window's math, the tie notice and the share box, as one fragment.
+
+    An edit typed into the picture or a click that pins a cell reruns only this fragment
+    (not the sidebar and the editors), so it ends with the URL update that ``app.py`` does
+    after a full run. With the table editors open, an edit reruns the whole page so that
+    they show it too.
+    """
+    pooled = _pooled_or_stop()
+    cell = selection(pooled, default=None)
+    linked.linked_grids(pooled, cell, key="linked", font_scale=font_scale)
+    math_column, share_column = st.columns([3, 2], gap="large")
+    with math_column:
+        # With nothing pinned (no sel in the link, or after Esc) the math shows window (0, 0).
+        shown = cell or (0, 0)
+        window_panel(pooled, shown, math_first=True)
+    with share_column:
+        notice = text.tie_notice(pooled)
+        if notice:
+            st.info(notice, icon="⚖️")
+        selection_box(pooled, shown)
+        share_box()
+    if st.session_state.pop(linked.EDITED, False) and st.session_state.get("editors"):
+        st.rerun(scope="app")
+    state.sync_url()
 
 
 def share_box() -> None:

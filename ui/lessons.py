@@ -18,7 +18,7 @@ import streamlit as st
 import pooling
 from figures import format_value, make_grid_figure
 from figures.lessons import make_piecewise_figure
-from ui import grids, presentation, state, text
+from ui import grids, linked, presentation, state, text
 from ui.model import Pooled, Window, pooled_from
 from ui.text import md
 
@@ -394,57 +394,22 @@ def _chart(fig, key: str) -> None:
 
 
 def _grid_figures(p: Pooled, focus: tuple[int, int], key: str, *, show: tuple[str, ...] = ("x", "dy", "dx")) -> None:
-    """x (winners, windows, the focus window), dL/dy and dL/dx side by side, as in the explorer."""
-    scale = presentation.font_scale()
-    g = p.geometry
-    window = g.window_cells(*focus)
-    sent_to = p.receivers(*focus)
-    all_windows = [g.window_cells(a, b) for a in range(p.y.shape[0]) for b in range(p.y.shape[1])]
-    rows_x = p.x.shape[0] + 2 * g.padding[0]
-    builders = {
-        "x": lambda: make_grid_figure(
-            p.x,
-            name="x",
-            title="x, winners ★",
-            winner_mask=p.win_counts > 0,
-            win_counts=p.win_counts,
-            window_cells=all_windows,
-            highlight_cells=window,
-            padding=g.padding,
-            font_scale=scale,
-            height=_height(rows_x, scale),
-        ),
-        "y": lambda: make_grid_figure(
-            p.y,
-            name="y",
-            title="y = maxpool(x)",
-            highlight_cells=np.array([focus]),
-            font_scale=scale,
-            height=_height(p.y.shape[0], scale),
-        ),
-        "dy": lambda: make_grid_figure(
-            p.dy,
-            name="dL/dy",
-            kind="gradient",
-            title="dL/dy",
-            highlight_cells=np.array([focus]),
-            font_scale=scale,
-            height=_height(p.y.shape[0], scale),
-        ),
-        "dx": lambda: make_grid_figure(
-            p.dx,
-            name="dL/dx",
-            kind="gradient",
-            title="dL/dx",
-            winner_mask=p.win_counts > 0,
-            highlight_cells=sent_to if len(sent_to) else None,
-            padding=g.padding,
-            extra_hover=text.contribution_hover(p),
-            font_scale=scale,
-            height=_height(rows_x, scale),
-        ),
-    }
-    _figure_row([(f"{key}_{name}", builders[name]()) for name in show])
+    """x (winners, the focus window), dL/dy and dL/dx side by side in the explorer's linked picture.
+
+    The focus window is pinned; hovering any cell follows its window as in the explorer. The
+    example's grids are not edited here (the lesson's button opens them in the explorer).
+    """
+    titles = {"x": "x, winners ★", "y": "y = maxpool(x)", "dy": "dL/dy", "dx": "dL/dx"}
+    linked.linked_grids(
+        p,
+        focus,
+        key=f"{key}_grids",
+        editable=(),
+        pinnable=False,
+        show=show,
+        titles=titles,
+        font_scale=presentation.font_scale(),
+    )
 
 
 def _height(n_rows: int, scale: float) -> int:

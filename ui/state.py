@@ -49,7 +49,8 @@ def set_extra(**values: str | None) -> None:
             extra.pop(key, None)
         else:
             extra[key] = value
-    update(extra=extra)
+    if extra != view().extra:  # unchanged: keep the same view object (the link is cached per view)
+        update(extra=extra)
 
 
 def shown_link_text(raw: str, limit: int = 20) -> str:
@@ -91,9 +92,18 @@ def url_errors() -> dict[str, str]:
     return st.session_state.get(URL_ERRORS, {})
 
 
+_LINK_CACHE = "_link_params"
+
+
 def link_params() -> dict[str, str]:
-    """The query parameters that reproduce the current view."""
-    return encode_view(view())
+    """The query parameters that reproduce the current view (encoded once per view object)."""
+    current = view()
+    cached = st.session_state.get(_LINK_CACHE)
+    if cached is not None and cached[0] is current:
+        return dict(cached[1])
+    params = encode_view(current)
+    st.session_state[_LINK_CACHE] = (current, params)
+    return dict(params)
 
 
 def sync_url() -> None:

@@ -5,21 +5,30 @@ from __future__ import annotations
 import time
 
 CHART = '[data-testid="stPlotlyChart"]'
+LINKED = ".lp-root"
+"""The linked picture (ui/linked.js): its four grids are plotly plots inside ``[aria-label=name]`` elements."""
+LINKED_KEYS = {"x_chart": "x", "y_chart": "y", "dy_chart": "dL/dy", "dx_chart": "dL/dx"}
+"""The explorer's old chart keys, now grids of the linked picture (found by accessible name)."""
 
 
 def wait_for_app(page, timeout: float = 60) -> None:
     """Wait until the app is connected, has drawn its charts, and no script run is in progress."""
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout * 1000)
-    page.wait_for_selector(CHART + " .js-plotly-plot", timeout=timeout * 1000)
+    page.wait_for_selector(f"{CHART} .js-plotly-plot, {LINKED} .js-plotly-plot", timeout=timeout * 1000)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
 
 
 def figure_data(page, key: str) -> list:
-    """The Plotly traces of the chart drawn with ``key=`` (Streamlit marks its container ``st-key-<key>``)."""
+    """The Plotly traces of the chart drawn with ``key=`` (Streamlit marks its container ``st-key-<key>``).
+
+    On a page with the linked picture, the explorer's keys (``x_chart``, ...) name its grids.
+    """
+    selector = f".st-key-{key} .js-plotly-plot"
+    if key in LINKED_KEYS and page.query_selector(f'[aria-label="{LINKED_KEYS[key]}"] .js-plotly-plot'):
+        selector = f'[aria-label="{LINKED_KEYS[key]}"] .js-plotly-plot'
     return page.evaluate(
-        "(key) => document.querySelector(`.st-key-${key} .js-plotly-plot`).data.map("
-        "t => ({type: t.type, name: t.name, z: t.z, text: t.text}))",
-        key,
+        "(sel) => document.querySelector(sel).data.map(t => ({type: t.type, name: t.name, z: t.z, text: t.text}))",
+        selector,
     )
 
 
@@ -48,8 +57,17 @@ def edit_cell(page, editor_index: int, row: int, col: int, text: str, *, n_cols:
 
     Clicks a cell of the first data row, walks left onto the index column and then
     right and down with the arrow keys (robust to column widths), types the value
-    and presses Enter.
+    and presses Enter. On a page with the linked picture, editor 0 is x and editor 1
+    is dL/dy, edited in place in the picture (click the cell, type, Enter).
     """
+    name = ("x", "dL/dy")[editor_index] if editor_index < 2 else None
+    if name and page.query_selector(f'{LINKED} [aria-label="{name}"]'):
+        from tests.browser.linked_helpers import click
+
+        click(page, name, row, col)
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+        return
     grid = page.locator('[data-testid="stDataFrame"]').nth(editor_index)
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()

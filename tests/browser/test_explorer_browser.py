@@ -6,7 +6,8 @@ import numpy as np
 
 import pooling
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import click_cell, edit_cell, full_screenshot, heatmap_z, query, wait_for_app, wait_until
+from tests.browser.helpers import edit_cell, full_screenshot, heatmap_z, query, wait_for_app, wait_until
+from tests.browser.linked_helpers import click, outlined
 
 pytestmark = __import__("pytest").mark.browser
 
@@ -44,20 +45,15 @@ def test_clicking_y_selects_a_window_in_every_figure(page, app_url):
     """Clicking y[1, 2] outlines window (1, 2) in x and its winner in dL/dx, and goes into the link."""
     page.goto(f"{app_url}/?x=1,3,4,0;3,2,5,0;0,0,1,7;2,0,1,1&k=2&s=1")
     wait_for_app(page)
-    click_cell(page, "y_chart", 1, 2)
+    click(page, "y", 1, 2)
     wait_until(lambda: query(page).get("sel") == "1,2")
-
-    def highlight_box(key):
-        return page.evaluate(
-            "(key) => document.querySelector(`.st-key-${key} .js-plotly-plot`).layout.shapes"
-            ".filter(s => s.name === 'highlight-box').map(s => [s.x0, s.y0, s.x1, s.y1])[0]", key)
-
+    page.mouse.move(2, 2)  # off the grids: the pinned window stays outlined
     # Window (1, 2) with kernel 2, stride 1 covers rows 1-2, columns 2-3.
-    box = wait_until(lambda: highlight_box("x_chart") if highlight_box("x_chart")[0] == 1.5 else None)
-    assert sorted(box[::2]) == [1.5, 3.5] and sorted(box[1::2]) == [0.5, 2.5]
+    wait_until(lambda: outlined(page, "x", "lp-hl") == {(1, 2), (1, 3), (2, 2), (2, 3)})
     # Its winner is x[2, 3] = 7: the dL/dx outline sits on that one cell.
-    dx_box = highlight_box("dx_chart")
-    assert sorted(dx_box[::2]) == [2.5, 3.5] and sorted(dx_box[1::2]) == [1.5, 2.5]
+    assert outlined(page, "dL/dx", "lp-recv") == {(2, 3)}
+    # The math below follows the pinned cell.
+    wait_until(lambda: "window (1, 2)" in page.get_by_test_id("stMarkdown").all_text_contents().__str__())
 
 
 def test_the_link_reopens_the_same_view_in_a_fresh_browser(browser, app_url):
@@ -87,6 +83,5 @@ def test_big_grid_with_ties_renders(page, app_url):
         wait_for_app(page)
         res = pooling.max_pool2d(x, 3, stride=2, padding=1)
         dx = pooling.max_pool2d_backward(np.ones(res.out.shape), res).tolist()
-        # With padding 1 the figure also draws one ghost row and column on each side.
-        wait_until(lambda dx=dx: [row[1:-1] for row in heatmap_z(page, "dx_chart")[1:-1]] == dx)
+        wait_until(lambda dx=dx: heatmap_z(page, "dx_chart") == dx)
         full_screenshot(page, SCREENSHOTS / name)

@@ -42,8 +42,21 @@ def shoot(page, name: str) -> None:
     full_screenshot(page, SCREENSHOTS / name, height=min(content_height(page) + 60, 5000))
 
 
-def chart_font_size(page, key: str) -> float:
-    return page.evaluate("(key) => document.querySelector(`.st-key-${key} .js-plotly-plot`)._fullLayout.font.size", key)
+def grid_font_size(page, key: str) -> float:
+    """Size of the numbers printed in the x grid of the lesson's linked picture drawn with ``key=``."""
+    return page.evaluate(
+        '(key) => parseFloat(document.querySelector(`.st-key-${key} [aria-label="x"] .lp-numbers text`)'
+        ".getAttribute('font-size'))",
+        key,
+    )
+
+
+def lesson_grid_z(page, key: str, name: str = "x") -> list:
+    return page.evaluate(
+        '([key, name]) => Array.from(document.querySelector(`.st-key-${key} [aria-label="${name}"] .js-plotly-plot`)'
+        ".data[0].z, row => Array.from(row))",
+        [key, name],
+    )
 
 
 def open_lessons(page, app_url: str) -> None:
@@ -70,7 +83,7 @@ def test_a_teacher_runs_one_lesson_into_the_explorer(page, app_url):
     settle(page)
     assert query(page)["lesson"] == "2"
     example = lessons.LESSONS[1].parts[0].example
-    assert heatmap_z(page, "lesson2_x") == example.x.tolist()
+    assert wait_until(lambda: lesson_grid_z(page, "lesson2_grids") == example.x.tolist())
     # The live table: the measured local derivative is 1 for the winner only, times dL/dy = 3.
     table = page.locator('[data-testid="stTable"]').first.inner_text()
     assert "x₂ = x[0, 1]" in table and "2.5" in table
@@ -104,13 +117,14 @@ def test_presentation_mode_from_the_sidebar(browser, app_url, theme):
         page.goto(f"{app_url}/lessons?lesson=6")
         wait_until(lambda: page.locator('[data-testid="stProgress"]').count() and "6 of 8" in progress_text(page))
         wait_for_app(page)
-        normal_font = chart_font_size(page, "lesson6_x")
+        normal_font = wait_until(lambda: grid_font_size(page, "lesson6_grids"))
         normal_text = page.evaluate("getComputedStyle(document.querySelector('[data-testid=stMain] p')).fontSize")
 
         page.locator(".st-key-present label").click()
         wait_until(lambda: query(page).get("present") == "1")
         settle(page)
-        wait_until(lambda: chart_font_size(page, "lesson6_x") == pytest.approx(normal_font * FONT_SCALE))
+        # The picture sizes its cells to the page; presenting, the numbers grow by about the text scale.
+        wait_until(lambda: grid_font_size(page, "lesson6_grids") >= 0.8 * normal_font * FONT_SCALE)
         big_text = page.evaluate("getComputedStyle(document.querySelector('[data-testid=stMain] p')).fontSize")
         assert float(big_text.rstrip("px")) > 1.3 * float(normal_text.rstrip("px"))
         # Secondary controls are folded into an expander, and the tie rule's long explanation is gone.

@@ -4,7 +4,9 @@ Each session speaks Streamlit's own protocol on ``/_stcore/stream`` (protobuf
 ``BackMsg``/``ForwardMsg``), as a browser tab does: it asks for a run with the link's
 query string, learns the widget ids from the elements it receives, then edits one
 cell of the x editor at a time (the data editor's widget state, as the browser sends
-it) and waits until the x figure arrives with the new value. That wait is the
+it) and waits until the x figure arrives with the new value. On a page with the linked
+picture (ui/linked.py) an edit is the component's ``event`` trigger, as its browser code
+sends it, and the new x is read from the component's payload. That wait is the
 edit-to-update latency. No browser rendering is involved, so 30+ sessions fit on a
 2-core machine next to the server; the browser's own cost is measured by
 benchmarks/bench_app.py.
@@ -38,6 +40,10 @@ from websockets.asyncio.client import connect
 GRID_SIDE = 8
 EDIT_TIMEOUT = 30.0  # seconds one edit may take before it counts as an error
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
+FINISHED_OK = (
+    ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY"),
+    ForwardMsg.ScriptFinishedStatus.Value("FINISHED_FRAGMENT_RUN_SUCCESSFULLY"),  # an edit in the linked picture
+)
 
 
 def link_query(seed: int = 0, side: int = GRID_SIDE) -> tuple[str, np.ndarray]:
@@ -92,11 +98,14 @@ class Session:
         self.query_string = ""
         self.page_hash = ""
 
-    async def rerun(self, widgets: list | None = None, expect: tuple[int, int, float] | None = None) -> Run:
+    async def rerun(self, widgets: list | None = None, expect: tuple[int, int, float] | None = None,
+                    fragment_id: str = "") -> Run:
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query_string
         state.page_script_hash = self.page_hash
+        if fragment_id:  # a widget inside a fragment reruns only that fragment, as in the browser
+            state.fragment_id = fragment_id
         for widget in widgets or []:
             state.widget_states.widgets.append(widget)
         t0 = time.perf_counter()
@@ -115,10 +124,16 @@ class Session:
                 wid = getattr(body, "id", "") if etype != "exception" else ""
                 if wid.startswith("$$ID"):
                     ids[wid.rsplit("-", 1)[1]] = wid
+                    if fm.delta.fragment_id:
+                        ids["fragment:" + wid.rsplit("-", 1)[1]] = fm.delta.fragment_id
                 if etype == "exception":
                     exceptions.append(f"{body.type}: {body.message}"[:300])
                 elif etype == "plotly_chart" and wid.endswith("-x_chart"):
                     x = heatmap(json.loads(body.spec))
+                    if expect is None or x[expect[0], expect[1]] == expect[2]:
+                        update = time.perf_counter() - t0
+                elif etype == "bidi_component" and wid.endswith("-linked"):
+                    x = linked_x(body.json)
                     if expect is None or x[expect[0], expect[1]] == expect[2]:
                         update = time.perf_counter() - t0
             elif kind == "page_info_changed":
@@ -131,14 +146,39 @@ class Session:
                     continue
                 return Run(time.perf_counter() - t0, update, ids, x, qs, page, exceptions, status)
 
-    async def run(self, widgets=None, expect=None) -> Run:
-        result = await self.rerun(widgets, expect)
+    async def run(self, widgets=None, expect=None, fragment_id: str = "") -> Run:
+        result = await self.rerun(widgets, expect, fragment_id)
         self.widget_ids.update(result.widget_ids)
         if result.query_string is not None:
             self.query_string = result.query_string
         if result.page_hash:
             self.page_hash = result.page_hash
         return result
+
+
+def linked_x(payload_json: str) -> np.ndarray:
+    """x as the linked picture's payload carries it (figures/linked.py)."""
+    from figures.linked import decode_values
+
+    data = json.loads(payload_json)
+    grid = (json.loads(data["json"]) if isinstance(data.get("json"), str) else data)["grids"]["x"]
+    return decode_values(grid["v"], tuple(grid["shape"]))
+
+
+def linked_edit_widgets(component_id: str, row: int, col: int, text: str, serial: int) -> list:
+    """An in-place edit of x[row, col], as the linked picture's browser code sends it: its ``event`` trigger,
+    beside the component's (empty) state, which the browser sends too and Streamlit reads triggers through."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    state = WidgetState()
+    state.id = component_id
+    state.json_value = "{}"
+    trigger = WidgetState()
+    trigger.id = f"$$STREAMLIT_INTERNAL_KEY_{component_id}__events"
+    trigger.json_trigger_value = json.dumps(
+        [{"event": "event", "value": {"type": "edit", "grid": "x", "cells": [[row, col, text]], "n": serial}}]
+    )
+    return [state, trigger]
 
 
 def editor_widget(widget_id: str, edits: dict[int, dict[str, str]]):
@@ -171,8 +211,10 @@ async def one_session(index: int, url: str, n_edits: int, think: tuple[float, fl
                 return stats
             loaded.append(index)
             await ready.wait()  # every session is open before anyone edits
+            # The linked picture's in-place edit when the page has it, else the data editor's cell edit.
+            linked = session.widget_ids.get("linked")
             editor = next((wid for key, wid in session.widget_ids.items() if key.startswith("x_editor_")), None)
-            if editor is None:
+            if linked is None and editor is None:
                 stats.errors.append(f"session {index}: no x editor on the page")
                 return stats
             edits: dict[int, dict[str, str]] = {}
@@ -181,12 +223,17 @@ async def one_session(index: int, url: str, n_edits: int, think: tuple[float, fl
                     await asyncio.sleep(rng.uniform(*think))
                 r, c = rng.randrange(GRID_SIDE), rng.randrange(GRID_SIDE)
                 value = float(100 + e)  # never in the starting grid, different every edit
-                edits.setdefault(r, {})[str(c)] = str(int(value))
-                result = await session.run([editor_widget(editor, edits)], expect=(r, c, value))
+                if linked is not None:
+                    widgets = linked_edit_widgets(linked, r, c, str(int(value)), e + 1)
+                else:
+                    edits.setdefault(r, {})[str(c)] = str(int(value))
+                    widgets = [editor_widget(editor, edits)]
+                fragment = session.widget_ids.get("fragment:linked", "") if linked is not None else ""
+                result = await session.run(widgets, expect=(r, c, value), fragment_id=fragment)
                 stats.run_seconds.append(result.seconds)
                 if result.exceptions:
                     stats.errors.append(f"session {index} edit {e}: exception {result.exceptions[0]}")
-                elif result.status not in (0, None):
+                elif result.status not in (*FINISHED_OK, None):
                     stats.errors.append(f"session {index} edit {e}: run ended with status {result.status}")
                 elif result.update_seconds is None:
                     stats.errors.append(f"session {index} edit {e}: x figure never showed {value} at ({r}, {c})")

@@ -1,0 +1,170 @@
+"""The linked picture: one Streamlit component draws x, y, dL/dy and dL/dx and follows a window on hover.
+
+The browser side (``ui/linked.js``) draws the payload of ``figures.linked.linked_payload``
+with plotly.js and highlights cells on hover without asking the server; only a committed
+edit or a click that pins a cell comes back here, as the component's ``event`` trigger.
+plotly.js is the file shipped inside the installed ``plotly`` package, served by
+Streamlit's static file route (``server.enableStaticServing``), never from a CDN.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import plotly
+import streamlit as st
+
+from figures.linked import linked_payload
+from ui import grids, state
+from ui.codec import parse_number
+from ui.model import Pooled
+
+_LOGGER = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+STATIC = HERE.parent / "static"
+PLOTLY_FILE = f"plotly-{plotly.__version__}.min.js"
+"""Name under ``static/``: the version in the name lets browsers cache it across upgrades safely."""
+
+MAX_EDIT_CELLS = 64 * 64
+"""At most this many cells in one edit event (a pasted block), whatever the browser sends."""
+
+EDITED = "_linked_edited"
+"""Session key: set when an in-place edit changed a grid (a page may then rerun more than its fragment)."""
+
+ERRORS = "_linked_errors"
+"""Session key: text typed into cells that is not a number, by component key, shown in place."""
+
+
+def _install_plotly_js() -> None:
+    """Copy plotly.min.js from the installed plotly package into ``static/`` once (it is git-ignored).
+
+    Written to a temporary file and renamed, so replicas starting together never serve half a file.
+    """
+    target = STATIC / PLOTLY_FILE
+    if target.exists():
+        return
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    try:
+        STATIC.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=STATIC, suffix=".tmp")
+        os.close(fd)
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as err:
+        # A read-only install (deploy/Dockerfile copies the file at build time instead): the app still
+        # runs, and the picture says in place that plotly.js did not load.
+        _LOGGER.warning("could not copy plotly.js into %s: %s", STATIC, err)
+
+
+_install_plotly_js()
+
+_component = st.components.v2.component(
+    "maxpool_linked_grids",
+    html='<div class="lp-root"></div>',
+    css=(HERE / "linked.css").read_text(encoding="utf-8"),
+    js=(HERE / "linked.js").read_text(encoding="utf-8"),
+    isolate_styles=False,  # plotly.js styles its plots from the document's head, so no shadow root
+)
+
+
+def _parse_cells(grid: np.ndarray, cells) -> tuple[np.ndarray, list[dict], set]:
+    """Apply ``[[row, col, text], ...]`` to a copy of ``grid``; return it, the bad cells, and every cell touched."""
+    new = grid.copy()
+    bad: list[dict] = []
+    touched: set = set()
+    if not isinstance(cells, list):
+        return new, bad, touched
+    H, W = grid.shape
+    for item in cells[:MAX_EDIT_CELLS]:
+        if not (isinstance(item, list) and len(item) == 3):
+            continue
+        r, c, text = item
+        if not (type(r) is int and type(c) is int and isinstance(text, str)) or not (0 <= r < H and 0 <= c < W):
+            continue
+        touched.add((r, c))
+        try:
+            new[r, c] = parse_number(text)
+        except ValueError as err:
+            bad.append({"r": r, "c": c, "text": text[:40], "reason": str(err)})
+    return new, bad, touched
+
+
+def _on_event(key: str, pooled_grids: dict) -> None:
+    """Apply the browser's event: an edit of x or dL/dy, or a pinned (or cleared) selection."""
+    result = st.session_state.get(key)
+    event = getattr(result, "event", None) if result is not None else None
+    if not isinstance(event, dict):
+        return
+    kind = event.get("type")
+    if kind == "sel":
+        cell = event.get("cell")
+        if isinstance(cell, list) and len(cell) == 2 and all(isinstance(v, int) and v >= 0 for v in cell):
+            state.set_extra(sel=f"{cell[0]},{cell[1]}")
+            st.session_state["sel_box"] = (cell[0], cell[1])
+        elif cell is None:
+            state.set_extra(sel=None)
+        return
+    name = event.get("grid")
+    if kind != "edit" or name not in pooled_grids:
+        return
+    new, bad, touched = _parse_cells(pooled_grids[name], event.get("cells"))
+    errors = st.session_state.setdefault(ERRORS, {}).setdefault(key, [])
+    # A cell edited again drops its old complaint; new bad text replaces it.
+    errors[:] = [e for e in errors if not (e["grid"] == name and (e["r"], e["c"]) in touched)]
+    errors.extend({"grid": name, **b} for b in bad)
+    if not np.array_equal(new, pooled_grids[name], equal_nan=True):
+        grids.set_grid(name, new)
+        st.session_state[EDITED] = True
+        if name == "dy":
+            st.session_state["dy_mode"] = "custom"
+
+
+def linked_grids(
+    p: Pooled,
+    cell: tuple[int, int] | None,
+    *,
+    key: str = "linked",
+    editable: tuple[str, ...] = ("x", "dy"),
+    font_scale: float = 1.0,
+    titles: dict[str, str] | None = None,
+    show: tuple[str, ...] = ("x", "y", "dy", "dx"),
+    pinnable: bool = True,
+) -> dict:
+    """Draw the four linked grids of ``p`` with ``cell`` pinned; returns the payload sent to the browser.
+
+    Edits of x and dL/dy typed into the picture go through ``grids.set_grid`` (so the
+    secondary data editors start afresh on the new grid); a click on y or dL/dy pins
+    its cell as ``sel`` in the link.
+    """
+    errors = st.session_state.get(ERRORS, {}).get(key, [])
+    # Complaints about cells that no longer exist (the grid shrank) are dropped.
+    shapes = {"x": p.x.shape, "dy": p.dy.shape}
+    errors = [e for e in errors if e["r"] < shapes[e["grid"]][0] and e["c"] < shapes[e["grid"]][1]]
+    payload = linked_payload(
+        p.res,
+        p.dy,
+        p.tie_policy,
+        sel=cell,
+        editable=editable,
+        errors=errors,
+        font_scale=font_scale,
+        titles=titles,
+        show=show,
+        pinnable=pinnable,
+    )
+    payload["plotly_src"] = f"app/static/{PLOTLY_FILE}"
+    current = {name: grid for name, grid in (("x", p.x), ("dy", p.dy)) if name in editable}
+    # One JSON string: Streamlit then has a single value to look through for data frames.
+    _component(
+        key=key,
+        data={"json": json.dumps(payload, allow_nan=False)},
+        on_event_change=lambda: _on_event(key, current),
+        height="content",
+    )
+    return payload
