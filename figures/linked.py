@@ -156,6 +156,9 @@ def linked_payload(
     )
     annotate_x = max(x.shape) <= MAX_ANNOTATED_SIDE
     annotate_y = max(y.shape) <= MAX_ANNOTATED_SIDE
+    # Adaptive windows differ in length: their short windows end in -1 positions, which are no
+    # padding (row -1 would be drawn above x), so each window lists only the rows it covers.
+    adaptive = hasattr(geom, "row_bounds")
     return {
         "version": 1,
         "tie_policy": tie_policy,
@@ -168,8 +171,8 @@ def linked_payload(
             "dilation": list(geom.dilation),
             "ceil_mode": bool(geom.ceil_mode),
         },
-        "rows": geom.window_rows().tolist(),
-        "cols": geom.window_cols().tolist(),
+        "rows": _positions(geom.window_rows(), adaptive),
+        "cols": _positions(geom.window_cols(), adaptive),
         "grids": {
             "x": _grid(x, "values", annotate_x),
             "y": _grid(y, "values", annotate_y),
@@ -191,3 +194,10 @@ def linked_payload(
         "titles": {name: (titles or {}).get(name, TITLES[name]) for name in show},
         "pinnable": bool(pinnable),
     }
+
+
+def _positions(positions: np.ndarray, adaptive: bool) -> list[list[int]]:
+    """Each window's input rows (or columns) as lists; for adaptive windows without the -1 fill."""
+    if not adaptive:
+        return positions.tolist()
+    return [[int(v) for v in row if v >= 0] for row in positions]

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     folder = app_dir()
     # Streamlit reads .streamlit/config.toml from the working folder, not from the script's.
     os.chdir(folder)
+    # Streamlit serves <app folder>/static; the linked picture puts plotly.js there (ui/linked.py).
+    os.environ["MAXPOOL_STATIC_DIR"] = str(folder / "static")
     from streamlit.web import cli as streamlit_cli
 
     sys.argv = streamlit_argv(folder, options)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import adaptive, explorer, export, presentation, shell, text
+from ui import adaptive, explorer, export, linked, presentation, shell, text
 
 shell.leave_pages_folder_mode()
 
@@ -23,7 +23,7 @@ notice = text.tie_notice(pooled)
 if notice:
     st.caption(notice)
 cell = explorer.selection(pooled)
-explorer.figures_grid(pooled, cell, font_scale=presentation.font_scale())
+linked.linked_grids(pooled, cell, key="ad_linked", editable=(), font_scale=presentation.font_scale())
 export.offer(export.pooled_panels(pooled, cell), f"Adaptive max pooling to {out_size[0]}×{out_size[1]}", "adaptive")
 explorer.selection_box(pooled, cell)
 st.markdown(adaptive.window_line(pooled, cell))

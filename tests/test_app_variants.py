@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from tests.apptest_util import chart, heatmap, plain, run_app, run_page, trace, widget
+from tests.apptest_util import chart, grid, heatmap, linked, plain, run_app, run_page, trace, widget
 
 SMOOTH, UNPOOL, ADAPTIVE, ONE_D, FRAMEWORKS = (
     "pages/smooth_max.py",
@@ -103,9 +103,11 @@ def test_adaptive_uneven_overlapping_windows():
     # 5 columns into 3: windows [0,2), [1,4), [3,5); one row into 1.
     at = run_page(ADAPTIVE, {"x": "1,9,2,3,8", "aout": "1x3"})
     assert not at.exception
-    assert heatmap(chart(at, "y_chart")).tolist() == [[9, 9, 8]]
+    assert grid(at, "y", "ad_linked").tolist() == [[9, 9, 8]]
     # The 9 wins the first two windows: its gradient adds to 2.
-    assert heatmap(chart(at, "dx_chart")).tolist() == [[0, 2, 0, 0, 1]]
+    assert grid(at, "dx", "ad_linked").tolist() == [[0, 2, 0, 0, 1]]
+    # The picture outlines each window on the columns it covers: uneven, the middle one overlapping both.
+    assert linked(at, "ad_linked")["cols"] == [[0, 1], [1, 2, 3], [3, 4]]
     assert any("overlap" in m.value for m in at.info)
     bounds = at.get_by_key("ad_bounds").dataframe[0].value
     assert bounds["size"].tolist() == [1, 2, 3, 2]  # row 0; columns 0..2
@@ -116,8 +118,8 @@ def test_global_button_and_link():
     widget(at, "ad_global").click().run()
     assert not at.exception
     assert at.query_params["aout"] == "1"
-    assert heatmap(chart(at, "y_chart")).tolist() == [[4]]
-    assert heatmap(chart(at, "dx_chart")).tolist() == [[0, 0.5], [0.5, 0]]  # split between the two 4s
+    assert grid(at, "y", "ad_linked").tolist() == [[4]]
+    assert grid(at, "dx", "ad_linked").tolist() == [[0, 0.5], [0.5, 0]]  # split between the two 4s
     at = run_page(ADAPTIVE, {"aout": "0x2"})
     assert any("`aout` could not be used" in w.value for w in at.warning)
 

@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.apptest_util import chart, decode, run_page, shapes, trace
+from tests.apptest_util import decode, grid, linked, run_page, shapes, trace
 
 
 def outlined(spec: dict, name: str = "highlight-cell") -> set[tuple[int, int]]:
@@ -48,21 +48,23 @@ def test_the_selected_windows_outline_sits_on_its_cells_on_a_padded_view(cell):
     assert not at.exception
     # Window (i, j) covers rows 2i-1 .. 2i+1 and columns 2j-1 .. 2j (stride 2, padding 1, kernel 3×2).
     window = {(2 * i - 1 + a, 2 * j - 1 + b) for a in range(3) for b in range(2)}
-    x_spec = chart(at, "x_chart")
-    assert outlined(x_spec) == window
-    (box,) = shapes(x_spec, "highlight-box")
-    assert (box["y0"], box["y1"], box["x0"], box["x1"]) == (2 * i - 1.5, 2 * i + 1.5, 2 * j - 1.5, 2 * j + 0.5)
-    # The outline surrounds the values x holds there, and the ghost cells where it crosses the padding.
-    drawn = drawn_values(x_spec)
+    # The linked picture outlines window (i, j) on the rows and columns its payload names (padded
+    # coordinates: -1 is the top/left padding), which the browser draws as they are.
+    picture = linked(at)
+    assert picture["sel"] == [i, j]
+    drawn_window = {(r, c) for r in picture["rows"][i] for c in picture["cols"][j]}
+    assert drawn_window == window
+    # The outline surrounds the values x holds there (cells outside x are the padding).
+    x_drawn = grid(at, "x")
     for r, c in window:
-        inside = 0 <= r < 5 and 0 <= c < 6
-        assert drawn[(r, c)] == X_DISTINCT[r, c] if inside else np.isnan(drawn[(r, c)]), (r, c)
-    # y and dL/dy outline the output cell itself; dL/dx outlines the window's winner: its largest
-    # value is its bottom-right cell inside the grid.
-    assert outlined(chart(at, "y_chart")) == {(i, j)}
-    assert outlined(chart(at, "dy_chart")) == {(i, j)}
+        if 0 <= r < 5 and 0 <= c < 6:
+            assert x_drawn[r, c] == X_DISTINCT[r, c], (r, c)
+    # dL/dx lights the window's winner: its largest value is its bottom-right cell inside the grid.
     winner = (min(2 * i + 1, 4), min(2 * j, 5))
-    assert outlined(chart(at, "dx_chart")) == {winner}
+    W = picture["geometry"]["in_shape"][1]
+    assert [divmod(flat, W) for flat, *_ in picture["receivers"][i * picture["geometry"]["out_shape"][1] + j]] == [
+        winner
+    ]
 
 
 # --------------------------------------------------------------------------- the window math under each rule
@@ -127,6 +129,8 @@ def test_the_tie_sentences_say_what_first_and_last_do(rule, paid, says, never_sa
     (story,) = [m.value for m in at.markdown if m.value.startswith("Window (0, 0) has a 3-way tie")]
     assert "[0, 0], [1, 0], [1, 1]" in story
     assert story.endswith(f"the gradient goes to {paid}."), story
-    # The pictures agree with the words: dL/dx outlines exactly the cell named.
+    # The picture agrees with the words: window (0, 0) sends its gradient to exactly the cell named.
     r, c = (int(v) for v in paid.strip("[]").split(","))
-    assert outlined(chart(at, "dx_chart")) == {(r, c)}
+    picture = linked(at)
+    W = picture["geometry"]["in_shape"][1]
+    assert [divmod(flat, W) for flat, *_ in picture["receivers"][0]] == [(r, c)]

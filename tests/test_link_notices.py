@@ -3,10 +3,12 @@ kept as given (never silently resized in the view or the URL)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from tests.apptest_util import chart, heatmap, run_page
+from tests.apptest_util import grid, run_page
 from ui.shell import OWN_INPUT_PAGES
 
 # The issue's link: x is 4×4 and kernel 2 gives a 2×2 y, but dy is one row of three.
@@ -42,12 +44,18 @@ def test_a_dy_of_the_wrong_shape_is_named_with_both_shapes_and_kept(page):
 def test_the_explorer_draws_the_fitted_dy_and_an_edit_replaces_the_link():
     at = run_page("pages/explorer.py", LINK)
     # Where the two overlap (row 0, columns 0 and 1) the link's values; elsewhere 1, as the message says.
-    assert np.array_equal(heatmap(chart(at, "dy_chart")), [[1.0, 2.0], [1.0, 1.0]])
-    # The message sits right after the editors (the expander that holds the dL/dy editor).
-    top = [at.main.children[i] for i in sorted(at.main.children)]
-    expander_at = next(i for i, e in enumerate(top) if getattr(e, "type", None) == "expander")
-    assert "dL/dy is 1×3" in getattr(top[expander_at + 1], "value", "")
+    assert np.array_equal(grid(at, "dy"), [[1.0, 2.0], [1.0, 1.0]])
+    def in_order(block) -> list:
+        children = [block.children[i] for i in sorted(getattr(block, "children", {}) or {})]
+        return [e for child in children for e in ([child] + in_order(child))]
+
+    # With the table editors closed, the message sits right above the picture that draws dL/dy.
+    elements = in_order(at.main)
+    picture_at = next(n for n, e in enumerate(elements) if getattr(e, "type", None) == "bidi_component")
+    assert "dL/dy is 1×3" in str(getattr(elements[picture_at - 1], "value", ""))
     # Choosing "all ones" is an edit of dL/dy: the notice goes, and so does the link's dy.
+    at.session_state["editors"] = True  # open the table editors (built only while open)
+    at.run()
     at.radio(key="dy_mode").set_value("ones").run()
     assert not shape_messages(at)
     assert "dy" not in at.query_params
@@ -56,7 +64,7 @@ def test_the_explorer_draws_the_fitted_dy_and_an_edit_replaces_the_link():
 def test_a_dy_that_fits_gets_no_message():
     at = run_page("pages/explorer.py", {**LINK, "dy": "1,2;3,4"})
     assert not shape_messages(at)
-    assert np.array_equal(heatmap(chart(at, "dy_chart")), [[1.0, 2.0], [3.0, 4.0]])
+    assert np.array_equal(grid(at, "dy"), [[1.0, 2.0], [3.0, 4.0]])
 
 
 # Page-owned link keys that were once ignored or changed without a word. Each case: the page, the link,
@@ -81,5 +89,6 @@ def test_a_page_owned_link_value_that_is_not_used_gets_a_message(page, link, key
     assert not at.exception, [e.value for e in at.exception]
     named = [w.value for w in at.warning if f"`{key}`" in w.value]
     assert named, [w.value for w in at.warning]
-    # Whatever the link held is quoted only as plain characters: nothing in it can become markup.
-    assert "<" not in named[0] and "*" not in named[0].replace(f"`{key}`", "")
+    # Whatever the link held is quoted only as plain characters: every markup character in it is
+    # backslash-escaped (ui.escape.md), so nothing can become markup.
+    assert not re.search(r"(?<!\\)[<>*]", named[0].replace(f"`{key}`", "")), named[0]

@@ -42,10 +42,12 @@ def editors_and_pool(
     rerun, and pages that edit cells in the picture rarely need them).
     """
     expander = st.expander(label, expanded=expanded, key=key, on_change="rerun" if lazy else "ignore")
-    with expander:
-        if lazy and not expander.open:
+    if lazy and not expander.open:
+        with expander:
             st.caption("Open to edit x and dL/dy as tables, resize them, fill them or paste whole grids.")
-            return _pooled_or_stop()
+        # The picture above says what was fitted, where dL/dy is drawn (a closed expander would hide it).
+        return _pooled_or_stop(notices=False)
+    with expander:
         x_column, dy_column = st.columns(2, gap="large")
         with x_column:
             st.subheader("Input x")
@@ -58,11 +60,14 @@ def editors_and_pool(
     return _pooled_or_stop()
 
 
-def _pooled_or_stop() -> Pooled:
+def _pooled_or_stop(*, notices: bool = True) -> Pooled:
+    """The view pooled, or the page stops with the reason; ``notices`` says what was fitted (once a page)."""
     pooled = pool_view(state.view())
     if isinstance(pooled, str):
         st.error(f"Nothing to show yet: {pooled}", icon="⚠️")
         st.stop()
+    if not notices:
+        return pooled
     dy_notices(pooled)
     if pooled.problem:
         st.warning(f"Showing the last settings that fit ({pooled.window.describe()}): {pooled.problem}", icon="⚠️")
@@ -187,7 +192,9 @@ def linked_picture(*, font_scale: float = 1.0) -> None:
     after a full run. With the table editors open, an edit reruns the whole page so that
     they show it too.
     """
-    pooled = _pooled_or_stop()
+    # With the table editors open they said it already, next to the dL/dy editor; closed, it is said
+    # here, right above the picture that draws dL/dy.
+    pooled = _pooled_or_stop(notices=not st.session_state.get("editors"))
     cell = selection(pooled, default=None)
     linked.linked_grids(pooled, cell, key="linked", font_scale=font_scale)
     math_column, share_column = st.columns([3, 2], gap="large")

@@ -27,7 +27,8 @@ from ui.model import Pooled
 
 _LOGGER = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-STATIC = HERE.parent / "static"
+STATIC = Path(os.environ.get("MAXPOOL_STATIC_DIR") or HERE.parent / "static")
+"""Streamlit serves the app folder's ``static/``: a checkout's, or (set by ``maxpool-explainer``) an install's."""
 PLOTLY_FILE = f"plotly-{plotly.__version__}.min.js"
 """Name under ``static/``: the version in the name lets browsers cache it across upgrades safely."""
 
