@@ -21,14 +21,15 @@ TIE_LABELS = {
 }
 
 TIE_HELP = {
-    "first": "Every framework's max pooling does this: the first maximum in reading order "
-    "(row by row, left to right) takes the whole gradient.",
+    "first": "What PyTorch, TensorFlow and JAX max pooling do: the first maximum in reading order "
+    "(row by row, left to right) takes the whole gradient. Not universal: old Theano CPU pooling gave "
+    "every tied maximum the gradient (the 'all' rule).",
     "last": "The last maximum in reading order takes the whole gradient. A valid choice, "
     "though no framework's pooling uses it.",
     "split": "Each of the k tied maxima gets 1/k of the gradient. This is what torch.max(x) "
     "over a whole tensor does, and it is a valid subgradient too.",
     "all": "Each tied maximum gets the full gradient, so a window sends out k times what it "
-    "received. Not a subgradient: shown to see why it is wrong.",
+    "received (old Theano CPU pooling did this). Not a subgradient: shown to see why it is wrong.",
     "none": "Tied maxima get nothing, so the window's gradient vanishes. Not a subgradient "
     "of max either: shown to test the claim that it is fine.",
 }
@@ -89,7 +90,8 @@ def sidebar_controls(check_fit: bool = True) -> None:
             dilation = _pair_inputs("Dilation", "dilation", "Spacing between the positions a window "
                                     "reads; 1 means no gaps.")
             ceil_mode = st.checkbox("Ceil mode", key="ceil", help="Round the output size up, keeping a "
-                                    "last partial window, but never one that starts in the padding.")
+                                    "last partial window. As in PyTorch, that window must start inside the grid "
+                                    "or its top/left padding, never in the bottom/right padding.")
         problem = check_fit and window_problem(state.view().x.shape, kernel, stride, padding, dilation, ceil_mode)
         if problem:
             st.error(problem, icon="⚠️")

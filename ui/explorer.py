@@ -193,7 +193,7 @@ def window_panel(p: Pooled, cell: tuple[int, int]) -> None:
     if p.res.indices[i, j] >= 0:
         for line in text.window_math(p, i, j):
             st.latex(line)
-        st.caption("Boxed values receive gradient; every other cell of the window receives 0.")
+        st.caption("Boxed values receive gradient from this window; the window's other cells receive nothing from it.")
 
 
 def share_box() -> None:

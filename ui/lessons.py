@@ -694,7 +694,8 @@ def demo_geometry(p: Pooled, example: Example, key: str) -> None:
             rf"{{{t['s']}}} {closing} + 1 = {value}"
         )
         if value != t["out"]:
-            line += rf" \to {t['out']}\ \text{{(a last window may not start in the padding)}}"
+            side = "bottom" if axis == 0 else "right"
+            line += rf" \to {t['out']}\ \text{{(a last window may not start in the {side} padding)}}"
         st.latex(line)
     _grid_figures(p, example.focus, key, show=("x", "dx"))
     st.table(geometry_table(example, _plain(example)))
@@ -728,11 +729,12 @@ LESSONS: tuple[Lesson, ...] = (
             "Going back, ask how much L moves when one cell of x moves a little. Move a cell that lost, and the "
             "window's maximum stays where it was: y does not change, so L does not either. Move the winner, and y "
             "moves with it one for one.",
-            "So the winner receives the window's whole dL/dy, and every other cell of the window receives 0.",
+            "So the winner receives the window's whole dL/dy, and the window's other cells receive nothing from this "
+            "window (a cell that wins an overlapping window still gets that window's share).",
         ),
         formulas=(
             r"y_{i,j} = \max_{(r,c) \in W_{i,j}} x_{r,c}",
-            r"\frac{\partial L}{\partial x_{r,c}} = \begin{cases} \dfrac{\partial L}{\partial y_{i,j}} & "
+            r"\frac{\partial y_{i,j}}{\partial x_{r,c}} = \begin{cases} 1 & "
             r"\text{if } x_{r,c} \text{ wins } W_{i,j} \\[4pt] 0 & \text{otherwise} \end{cases}",
         ),
         parts=(Part("main", "Example", Example(_LESSON1_X, (2, 2), dy=[[1, -2], [3, 0.5]], focus=(0, 1))),),
@@ -873,7 +875,8 @@ LESSONS: tuple[Lesson, ...] = (
             "**Dilation** spreads a window's positions apart: a 2×2 kernel with dilation 2 reads cells two apart. "
             "The cells it skips are not in that window at all.",
             "**Ceil mode** rounds the output size up, adding a last, partial window where the floor would leave "
-            "cells out (a window never starts in the padding, though). A cell no window reads gets no gradient, "
+            "cells out. That last window must start inside x or in its top or left padding, never in the bottom or "
+            "right padding. A cell no window reads gets no gradient, "
             "however large it is.",
         ),
         formulas=(

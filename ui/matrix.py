@@ -20,7 +20,7 @@ from ui import state
 from ui.codec import GridError, format_number, parse_pasted_grid
 from ui.explorer import figure_size
 from ui.model import Pooled, Window, window_of
-from ui.text import latex_number
+from ui.text import latex_factor, latex_number
 
 MODE = "mview"  # link parameter: "1d" for the vector mode, absent for the grid
 VECTOR = "vec"  # link parameter: the vector x, comma separated
@@ -272,7 +272,7 @@ def row_equation(case: MatrixCase, row: int) -> str:
     cols, weights = r.input_index[mine], r.weight[mine]
     x = case.x.reshape(-1)
     symbols = _sum([rf"{_weight(w)} \cdot {case.in_tex(c)}" for c, w in zip(cols, weights)])
-    numbers = _sum([rf"{_weight(w)} \cdot {latex_number(x[c])}" for c, w in zip(cols, weights)])
+    numbers = _sum([rf"{_weight(w)} \cdot {latex_factor(x[c])}" for c, w in zip(cols, weights)])
     value = latex_number(case.s_times_x()[row])
     return rf"{case.out_tex(row)} = S_{{{row},:}}\,x = {symbols} = {numbers} = {value}"
 
@@ -297,7 +297,7 @@ def column_equations(case: MatrixCase, row: int) -> tuple[list[str], str | None]
         symbols = _sum(
             [rf"{_weight(w)} \cdot \frac{{\partial L}}{{\partial {case.out_tex(o)}}}" for o, w in zip(outs, weights)]
         )
-        numbers = _sum([rf"{_weight(w)} \cdot {latex_number(dy[o])}" for o, w in zip(outs, weights)])
+        numbers = _sum([rf"{_weight(w)} \cdot {latex_factor(dy[o])}" for o, w in zip(outs, weights)])
         column = rf"(S^\top)_{{{c},:}}\,\frac{{\partial L}}{{\partial y}}"
         lines.append(rf"{grad} = {column} = {symbols} = {numbers} = {latex_number(dx[c])}")
     note = None

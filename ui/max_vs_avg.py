@@ -138,7 +138,7 @@ def avg_window_math(c: Comparison, cell: tuple[int, int]) -> tuple[list[str], st
         rf"y^{{\mathrm{{avg}}}}_{{{i},{j}}} = \tfrac{{1}}{{{divisor}}} \sum {matrix} = "
         rf"{text.latex_number(c.avg.out[i, j])}",
         rf"\frac{{\partial L}}{{\partial x_{{h,w}}}} \mathrel{{+}}= \tfrac{{1}}{{{divisor}}} \cdot "
-        rf"\frac{{\partial L}}{{\partial y_{{{i},{j}}}}} = \tfrac{{1}}{{{divisor}}} \cdot {text.latex_number(g)} = "
+        rf"\frac{{\partial L}}{{\partial y_{{{i},{j}}}}} = \tfrac{{1}}{{{divisor}}} \cdot {text.latex_factor(g)} = "
         rf"{text.latex_number(share)}",
     ]
     who = f"Each of the window's {real} cells of x receives {format_value(share)}"

@@ -362,6 +362,12 @@ def _latex(v: float) -> str:
     return latex_number(v) if not np.isfinite(v) else f"{float(v) + 0.0:.6g}"
 
 
+def _factor(v: float) -> str:
+    """A term of a product: a negative number in parentheses."""
+    s = _latex(v)
+    return f"({s})" if s.startswith("-") else s
+
+
 def kernel_math(nv: NetworkView) -> list[str]:
     """LaTeX: dL/dK[a, b] as the sum over the cells of z that pass gradient, with numbers."""
     dz, x = nv.grads.dz, nv.net.x
@@ -377,8 +383,8 @@ def kernel_math(nv: NetworkView) -> list[str]:
             lines.append(head + "0")
             continue
         shown = active[:MAX_TERMS]
-        symbols = " + ".join(rf"{_latex(dz[i, j])} \cdot x_{{{i + a},{j + b}}}" for i, j in shown)
-        numbers = " + ".join(rf"{_latex(dz[i, j])} \cdot {_latex(x[i + a, j + b])}" for i, j in shown)
+        symbols = " + ".join(rf"{_factor(dz[i, j])} \cdot x_{{{i + a},{j + b}}}" for i, j in shown)
+        numbers = " + ".join(rf"{_factor(dz[i, j])} \cdot {_factor(x[i + a, j + b])}" for i, j in shown)
         if len(active) > MAX_TERMS:
             more = rf" + \dots\ (\text{{{len(active) - MAX_TERMS} more}})"
             symbols += more

@@ -72,7 +72,11 @@ def mistake_notes(verdict: Verdict, contributions: dict) -> list[str]:
         r, c = int(r), int(c)
         parts = contributions.get((r, c), [])
         if parts:
-            sums = " + ".join(f"{format_value(q.amount)} from y[{q.output_cell[0]}, {q.output_cell[1]}]" for q in parts)
+            sums = " + ".join(
+                f"{format_value(q.amount) if n == 0 else text.plain_term(q.amount)} from y[{q.output_cell[0]}, "
+                f"{q.output_cell[1]}]"
+                for n, q in enumerate(parts)
+            )
             why = f"it gets {sums}" + (f" = {format_value(verdict.right[r, c])}" if len(parts) > 1 else "")
         else:
             why = "no window sends it anything, so it gets 0"

@@ -252,7 +252,7 @@ def adding_up_sentence(step: Step, received: dict) -> str | None:
         sources = received.get(rc.cell, [])
         if len(sources) < 2:
             continue
-        earlier = " + ".join(format_value(a) for _, _, a in sources[:-1])
+        earlier = text.plain_sum(a for _, _, a in sources[:-1])
         from_cells = ", ".join(f"y[{o[0]}, {o[1]}]" for o, _, _ in sources[:-1])
         r, c = rc.cell
         parts.append(

@@ -345,7 +345,7 @@ def policy_figures(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
                 fig.update_layout(margin=dict(l=36, r=4))
             with col:
                 st.plotly_chart(fig, key=f"tie_lab_dx_{result.tie_policy}", config={"displayModeBar": False})
-                st.caption(f"Σ dL/dx = {format_value(result.total_mass)} · Σ dL/dy = {format_value(lab.dy_total)}")
+                st.caption(f"Σ dL/dx = {format_value(result.total_mass)}; Σ dL/dy = {format_value(lab.dy_total)}")
                 _verdict_text(result)
 
 
