@@ -68,12 +68,25 @@ def _pair_inputs(label: str, attr: str, help_text: str) -> tuple[int, int]:
     return int(values[0]), int(values[1])
 
 
-def sidebar_controls(check_fit: bool = True) -> None:
+NOT_USED_HERE = (
+    "The pooling window and the tie rule are not used on this page: each lesson sets its own. "
+    "The settings are kept for the other pages."
+)
+
+
+def sidebar_controls(check_fit: bool = True, used: bool = True) -> None:
     """Draw the window and tie controls in the sidebar and write their values into the view.
 
     ``check_fit``: say next to the controls when the window does not fit the grid x. Pages
     that pool something else (an image, a convolution's output) check the fit themselves.
+    ``used``: False on a page that ignores these settings; they are then left out (a live control
+    that changes nothing, next to the page's own tie rule, misleads), and the view keeps their values.
     """
+    if not used:
+        with st.sidebar:
+            presentation.toggle()
+            st.caption(NOT_USED_HERE)
+        return
     _seed_from_view()
     with st.sidebar:
         presentation.toggle()

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from figures import make_grid_figure, selected_cell
-from ui import grids, state, text
+from ui import grids, share, state, text
 from ui.model import Pooled, pool_view
 
 SELECTION = "sel"
@@ -199,4 +199,4 @@ def window_panel(p: Pooled, cell: tuple[int, int]) -> None:
 def share_box() -> None:
     """The link that reproduces this view, with a copy button."""
     st.markdown("**Share this view** — the link holds the grids and every setting:")
-    st.code(state.share_link(), language=None, wrap_lines=True)
+    share.link_box()

@@ -233,6 +233,10 @@ def mass_notice(p: ImagePooled) -> str | None:
     )
 
 
+OVERVIEW_SIDE = 256
+"""The whole picture is drawn as block means of at most this many blocks a side (a figure is
+about 270-600 screen pixels): finer grids alias into moiré. A detail shows every pixel."""
+
 DETAIL_SIZES = {0: "the whole picture", 32: "a 32×32 detail", 64: "a 64×64 detail", 128: "a 128×128 detail"}
 
 
@@ -286,6 +290,7 @@ def figures(p: ImagePooled, box: tuple[int, int, int, int] | None = None) -> dic
     """The four full-resolution figures: x, y, win counts and dL/dx; drawn and returned by name."""
     y_box = None if box is None else output_box(p.res.geometry, box)
     scale = presentation.font_scale()
+    side = dict(overview_side=OVERVIEW_SIDE)
     figs = {
         "x": make_image_figure(
             p.x,
@@ -295,9 +300,17 @@ def figures(p: ImagePooled, box: tuple[int, int, int, int] | None = None) -> dic
             zrange=(0.0, 1.0),
             view_box=box,
             font_scale=scale,
+            **side,
         ),
         "y": make_image_figure(
-            p.y, name="y", kind="image", title="y = maxpool(x)", zrange=(0.0, 1.0), view_box=y_box, font_scale=scale
+            p.y,
+            name="y",
+            kind="image",
+            title="y = maxpool(x)",
+            zrange=(0.0, 1.0),
+            view_box=y_box,
+            font_scale=scale,
+            **side,
         ),
         "counts": make_image_figure(
             p.win_counts,
@@ -306,9 +319,16 @@ def figures(p: ImagePooled, box: tuple[int, int, int, int] | None = None) -> dic
             view_box=box,
             font_scale=scale,
             title=f"Windows won by each pixel (tie rule '{p.tie_policy}')",
+            **side,
         ),
         "dx": make_image_figure(
-            p.dx, name="dL/dx", kind="gradient", title="dL/dx: where the gradient lands", view_box=box, font_scale=scale
+            p.dx,
+            name="dL/dx",
+            kind="gradient",
+            title="dL/dx: where the gradient lands",
+            view_box=box,
+            font_scale=scale,
+            **side,
         ),
     }
     config = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}

@@ -937,9 +937,26 @@ def link_warnings(lesson_problem: str | None) -> None:
         st.warning(f"The link's `{LESSON}` could not be used: {lesson_problem}", icon=":material/link_off:")
 
 
+SCROLL_TOP = "_lessons_scroll_top"
+"""Set by a Previous/Next click: the next run scrolls the page back to the lesson's title."""
+
+
 def go_to(n: int) -> None:
-    """Show lesson n (a button callback); its example choice starts from the first."""
+    """Show lesson n (a button callback); its example choice starts from the first, read from the top."""
     state.set_extra(**{LESSON: str(n), PART: None})
+    st.session_state[SCROLL_TOP] = True
+
+
+def _scroll_to_top() -> None:
+    # Streamlit keeps the scroll position across reruns, so after Next a student would land on
+    # the new lesson's footer. A fixed script (nothing a user typed) scrolls the main area up.
+    st.html(
+        "<script>(() => { const up = () => { for (const s of ['[data-testid=\"stMain\"]', "
+        "'[data-testid=\"stAppViewContainer\"]', '[data-testid=\"stAppScrollToBottomContainer\"]']) "
+        "{ const e = document.querySelector(s); if (e) e.scrollTop = 0; } window.scrollTo(0, 0); }; "
+        "up(); setTimeout(up, 60); setTimeout(up, 400); })();</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def current_part(lesson: Lesson) -> Part:
@@ -997,6 +1014,11 @@ def _on_part(key: str) -> None:
 def header(n: int) -> None:
     """Progress, and a list to jump to any lesson."""
     total = len(LESSONS)
+    scroll = st.session_state.pop(SCROLL_TOP, False)
+    # The script goes before the header on odd lessons and after it on even ones: a change of
+    # element type at a position makes the browser mount (and so run) it again on every click.
+    if scroll and n % 2:
+        _scroll_to_top()
     left, right = st.columns([3, 2], gap="large", vertical_alignment="bottom")
     with left:
         st.progress(n / total, text=f"Lesson {n} of {total}")
@@ -1009,6 +1031,8 @@ def header(n: int) -> None:
             on_change=_on_pick,
             format_func=lambda k: f"{k}. {LESSONS[k - 1].title}",
         )
+    if scroll and not n % 2:
+        _scroll_to_top()
 
 
 def body(n: int) -> None:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from figures import format_value, make_grid_figure, selected_cell
 from figures.steps import make_verdict_figure, paired_height, verdict_hover
-from ui import grids, presentation, state, text
+from ui import grids, presentation, share, text
 from ui.model import Pooled
 
 RTOL, ATOL = 0.01, 0.005
@@ -46,8 +46,19 @@ class Verdict:
     def n_cells(self) -> int:
         return int(self.correct.size)
 
+    @property
+    def blank(self) -> bool:
+        """Nothing answered: every cell is 0 while some cell gets gradient.
+
+        Counted cell by cell, such an answer would be "mostly right" (every cell that gets nothing
+        matches its 0), so a blank answer is not scored at all.
+        """
+        return not np.any(self.answer != 0) and bool(np.any(self.right != 0))
+
     def summary(self) -> str:
-        """``"13 of 16 cells right"``."""
+        """``"13 of 16 cells right"``, or that there is no answer to score yet."""
+        if self.blank:
+            return "No answer yet: every cell of your dL/dx is 0"
         return f"{self.n_right} of {self.n_cells} cells right"
 
     def receivers(self) -> tuple[int, int, int]:
@@ -283,7 +294,13 @@ def reveal_panel(p: Pooled, answer: np.ndarray) -> None:
     if extra:
         details += f", and to {extra} {'cell that gets' if extra == 1 else 'cells that get'} none"
     details += "."
-    if verdict.n_right == verdict.n_cells:
+    if verdict.blank:
+        details = (
+            f"Nothing is scored: {receiving} {'cell gets' if receiving == 1 else 'cells get'} gradient here. "
+            "Mark them (click x or type in the table) and reveal again; the right answer is below."
+        )
+        st.warning(f"{headline} {details}", icon="✍️")
+    elif verdict.n_right == verdict.n_cells:
         st.success(f"{headline} {details}", icon="🎉")
     else:
         st.warning(f"{headline} {details}", icon="✍️")
@@ -341,4 +358,4 @@ def revealed() -> bool:
 def share_note() -> None:
     """The link holds the question (x, dL/dy, window, tie rule), never the answer."""
     st.caption("Share this question: the link holds x, dL/dy, the window and the tie rule, not the answer.")
-    st.code(state.share_link(), language=None, wrap_lines=True)
+    share.link_box()

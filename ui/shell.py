@@ -31,8 +31,12 @@ OWN_INPUT_PAGES = ("pages/images.py", "pages/network.py")
 """Pages that pool something other than the grid x, so the sidebar does not check the window against x."""
 
 
+SIDEBAR_UNUSED_PAGES = ("pages/lessons.py",)
+"""Pages that set their own window and tie rule (each lesson's example), so the sidebar's are hidden there."""
+
+
 def frame(run_page: Callable[[], object], page_file: str = "pages/explorer.py") -> None:
     """Draw the shared sidebar controls, run the page, then write the view into the URL."""
-    controls.sidebar_controls(check_fit=page_file not in OWN_INPUT_PAGES)
+    controls.sidebar_controls(check_fit=page_file not in OWN_INPUT_PAGES, used=page_file not in SIDEBAR_UNUSED_PAGES)
     run_page()
     state.sync_url()

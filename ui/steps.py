@@ -18,7 +18,7 @@ import streamlit as st
 import pooling
 from figures import format_value, make_grid_figure
 from figures.steps import make_partial_grid_figure, paired_height
-from ui import presentation, state, text
+from ui import presentation, share, state, text
 from ui.model import Pooled, pool_view
 
 FORWARD, BACKWARD = "forward", "backward"
@@ -592,4 +592,4 @@ def _step_math(p: Pooled, plan: StepPlan, step: Step, *, side_by_side: bool = Fa
 def share_box() -> None:
     """The link to this view at this step."""
     st.markdown("**Share this step** — the link holds the grids, every setting and the step:")
-    st.code(state.share_link(), language=None, wrap_lines=True)
+    share.link_box()
