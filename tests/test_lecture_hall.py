@@ -1,5 +1,7 @@
-"""Bugs a lecture shows up: a blank quiz answer scored as mostly right, sidebar controls live on a page that
-ignores them, a whole picture drawn with moiré. (Scrolling and page heights: tests/browser/test_lecture_hall_browser.py.)"""
+"""Bugs a lecture shows up: a blank quiz answer scored as mostly right, sidebar controls live on a page
+that ignores them, a whole picture drawn with moiré; the Explorer's presets.
+
+Scrolling, page heights, overflow and contrast: tests/browser/test_lecture_hall_browser.py."""
 
 from __future__ import annotations
 
