@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, presentation, shell, text
+from ui import explorer, presentation, presets, shell, text
 
 shell.leave_pages_folder_mode()
 
@@ -14,6 +14,7 @@ st.caption(
 )
 
 explorer.link_warnings()
+presets.preset_buttons()
 
 pooled = explorer.editors_and_pool("editors", expanded=True)
 notice = text.tie_notice(pooled)

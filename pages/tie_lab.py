@@ -17,6 +17,8 @@ st.caption(
 explorer.link_warnings()
 
 pooled = pool_view(state.view())
+if tie_lab.open_on_a_tie(pooled if not isinstance(pooled, str) else None):
+    pooled = pool_view(state.view())
 tie_lab.preset_buttons(pooled if not isinstance(pooled, str) else None, state.view().x.shape)
 pooled = explorer.editors_and_pool("tie_lab_editors")
 for notice in pooled.notices:

@@ -10,7 +10,8 @@ import numpy as np
 import pooling
 from figures.images import area_average, make_image_figure
 from tests.apptest_util import run_page
-from ui import controls
+from ui import controls, presets
+from ui.codec import format_grid
 from ui.quiz import score
 
 
@@ -67,3 +68,51 @@ def test_a_whole_picture_is_drawn_as_block_means_and_a_detail_pixel_by_pixel():
     assert fig.data[0].x0 == 0.5 and fig.data[0].dx == 2  # blocks sit on the pixels they average
     detail = make_image_figure(picture, name="x", kind="image", view_box=(0, 31, 0, 31), overview_side=256)
     assert np.asarray(detail.data[0].z).shape == (512, 512)
+
+
+# --------------------------------------------------------------------------- the Explorer's presets
+
+
+def _pooled(preset):
+    e = preset.example
+    res = pooling.max_pool2d(e.x, e.kernel, stride=e.stride, padding=e.padding, dilation=e.dilation)
+    return res, pooling.win_counts(res, e.tie_policy)
+
+
+def test_each_preset_shows_its_point():
+    basic, tie, overlap = (presets.PRESETS[n] for n in ("basic", "tie", "overlap"))
+    res, counts = _pooled(basic)
+    assert not pooling.tie_report(res) and counts.max() == 1  # one clear winner per window, no overlap
+    res, counts = _pooled(tie)
+    assert [t.window for t in pooling.tie_report(res)] == [(0, 0)]  # exactly the tie its sentence names
+    assert counts.max() == 1
+    res, counts = _pooled(overlap)
+    assert overlap.example.stride[0] < overlap.example.kernel[0]  # windows overlap
+    assert not pooling.tie_report(res)
+    assert counts[1, 1] == 3 and counts.max() == 3  # "x[1, 1] wins three of them"
+
+
+def test_a_preset_button_loads_x_window_and_dy_and_the_overlap_sum_is_on_screen():
+    at = run_page("pages/explorer.py")
+    at.button(key="preset_overlap").click().run()
+    assert not at.exception
+    e = presets.PRESETS["overlap"].example
+    assert at.number_input(key="k_h").value == 3 and at.checkbox(key="stride_same").value is False
+    assert at.number_input(key="s_h").value == 1
+    assert presets.PRESETS["overlap"].point in " ".join(m.value for m in at.markdown)
+    # Window (0, 1) is selected; its winner x[1, 1] also wins (0, 0) and (1, 0): 1 + 2 + (-1) by hand.
+    assert any("dL/dx[1, 1] = 1 + 2 + (-1) = 2" in m.value for m in at.markdown)
+    assert at.query_params["x"] in (format_grid(e.x), [format_grid(e.x)])
+    at.button(key="preset_tie").click().run()
+    assert at.number_input(key="k_h").value == 2 and at.checkbox(key="stride_same").value is True
+    assert presets.PRESETS["tie"].point in " ".join(m.value for m in at.markdown)
+
+
+def test_the_tie_lab_opens_on_a_tie_but_never_replaces_a_linked_grid():
+    at = run_page("pages/tie_lab.py")
+    assert not at.exception
+    x = np.asarray(at.session_state["view"].x)
+    res = pooling.max_pool2d(x, 2)
+    assert [len(t.cells) for t in pooling.tie_report(res)] == [2]  # one two-way tie
+    linked = run_page("pages/tie_lab.py", {"x": "1,2;3,4"})
+    assert np.array_equal(linked.session_state["view"].x, [[1, 2], [3, 4]])

@@ -194,6 +194,8 @@ def window_panel(p: Pooled, cell: tuple[int, int]) -> None:
         for line in text.window_math(p, i, j):
             st.latex(line)
         st.caption("Boxed values receive gradient from this window; the window's other cells receive nothing from it.")
+    for line in text.overlap_sums(p, i, j):
+        st.markdown(line)
 
 
 def share_box() -> None:

@@ -139,3 +139,19 @@ def plain_sum(values) -> str:
     if not values:
         return "0"
     return " + ".join([format_value(values[0]), *(plain_term(v) for v in values[1:])])
+
+
+def overlap_sums(p: Pooled, i: int, j: int) -> list[str]:
+    """For each cell window (i, j) sends gradient to that also wins other windows: its dL/dx as the sum of
+    what every window sends it, e.g. ``dL/dx[1, 1] = 1 + 2 + (-1) = 2, from y[0, 0], y[0, 1], y[1, 0]``."""
+    lines = []
+    for r, c in p.receivers(i, j):
+        parts = p.contributions.get((int(r), int(c)), [])
+        if len(parts) < 2:
+            continue
+        sources = ", ".join(f"y[{q.output_cell[0]}, {q.output_cell[1]}]" for q in parts)
+        lines.append(
+            f"dL/dx[{r}, {c}] = {plain_sum(q.amount for q in parts)} = {format_value(p.dx[r, c])}, "
+            f"from {sources}: overlapping windows add up."
+        )
+    return lines

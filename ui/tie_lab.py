@@ -19,6 +19,7 @@ from figures import format_value, make_grid_figure, selected_cell
 from figures.compare import make_mass_figure
 from figures.tie_lab import make_probe_figure, make_window_mass_figure
 from ui import grids, state
+from ui.codec import DEFAULT_X
 from ui.explorer import figure_size
 from ui.model import Pooled
 
@@ -86,6 +87,26 @@ def _apply_preset(kind: str, shape: tuple[int, int], geometry: pooling.PoolGeome
     grids.set_grid("x", grid)
     state.set_extra(**{PROBE: None})  # probe the new grid's first tied cell
     st.session_state[PRESET_NOTE] = (grid, f"{PRESETS[kind]}: {note}")
+
+
+OPENED = "_tie_lab_opened"
+
+
+def open_on_a_tie(p: Pooled | None) -> bool:
+    """On the session's first visit, swap the untouched default x (it has no tie) for the two-way preset.
+
+    A lab about ties that opens on "no window ties" teaches nothing. A grid the user typed or
+    linked is never replaced. Returns whether x was replaced (the caller pools again).
+    """
+    if st.session_state.get(OPENED):
+        return False
+    st.session_state[OPENED] = True
+    if p is None or p.ties or not np.array_equal(state.view().x, DEFAULT_X):
+        return False
+    _apply_preset("two", p.x.shape, p.geometry)
+    grid, note = st.session_state[PRESET_NOTE]
+    st.session_state[PRESET_NOTE] = (grid, f"{note} (The default grid has no tie, so the lab starts on this one.)")
+    return True
 
 
 def preset_buttons(p: Pooled | None, shape: tuple[int, int]) -> None:
