@@ -15,6 +15,9 @@ st.caption(
 )
 
 explorer.link_warnings()
+opened_note = network.open_with_several_windows()
+if opened_note:
+    st.caption(opened_note)
 
 editor, about = st.columns([2, 3], gap="large")
 with editor:

@@ -116,3 +116,13 @@ def test_the_tie_lab_opens_on_a_tie_but_never_replaces_a_linked_grid():
     assert [len(t.cells) for t in pooling.tie_report(res)] == [2]  # one two-way tie
     linked = run_page("pages/tie_lab.py", {"x": "1,2;3,4"})
     assert np.array_equal(linked.session_state["view"].x, [[1, 2], [3, 4]])
+
+
+def test_inside_a_network_opens_with_several_windows_but_keeps_a_linked_grid():
+    at = run_page("pages/network.py")
+    assert not at.exception
+    x = np.asarray(at.session_state["view"].x)
+    z_side = x.shape[0] - 2 + 1  # the default 2x2 kernel
+    assert pooling.pool_geometry((z_side, z_side), 2).out_shape == (2, 2)  # four pooling windows
+    linked = run_page("pages/network.py", {"x": "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4"})  # the default grid, linked
+    assert linked.session_state["view"].x.shape == (4, 4)

@@ -13,8 +13,8 @@ import pooling
 from figures import format_value, make_grid_figure
 from figures.network import make_kernel_check_figure
 from pooling import network
-from ui import presentation, state
-from ui.codec import GridError, format_grid, parse_grid
+from ui import grids, presentation, state
+from ui.codec import DEFAULT_X, GridError, format_grid, parse_grid
 from ui.model import Window, window_of
 from ui.text import latex_number
 
@@ -34,6 +34,32 @@ PRESETS = {
     "horizontal": ("Horizontal edges", {2: [[1, 1], [-1, -1]], 3: [[1, 2, 1], [0, 0, 0], [-1, -2, -1]]}),
     "blur": ("Average", {2: [[0.25, 0.25], [0.25, 0.25]], 3: [[1 / 9] * 3] * 3}),
 }
+
+
+NETWORK_X = np.array(
+    [[7, 12, 3, 18, 5], [14, 1, 20, 9, 16], [4, 22, 11, 2, 13], [19, 8, 15, 24, 6], [10, 17, 21, 23, 25]],
+    dtype=np.float64,
+)
+"""The page's starting x when the view still holds the default 4×4 grid: through a 2×2 kernel that grid
+leaves a 3×3 z and so a single 2×2 pooling window; this 5×5 one leaves a 4×4 z and four windows."""
+OPENED = "_network_opened"
+
+
+def open_with_several_windows() -> str | None:
+    """On the session's first visit, swap the untouched default x for `NETWORK_X`; a note saying so, or None.
+
+    A grid the user typed or linked is never replaced.
+    """
+    if st.session_state.get(OPENED):
+        return None
+    st.session_state[OPENED] = True
+    if not np.array_equal(state.view().x, DEFAULT_X) or state.opened_with("x"):
+        return None
+    grids.set_grid("x", NETWORK_X)
+    return (
+        "The default 4×4 x would leave a single pooling window here, so this page starts on a 5×5 x "
+        "(the Explorer shows it too)."
+    )
 
 
 def _entry_key(a: int, b: int) -> str:

@@ -16,6 +16,7 @@ from ui.codec import ViewState, decode_view, encode_view
 
 VIEW = "view"
 URL_ERRORS = "url_errors"
+OPENED_WITH = "_opened_with"
 
 
 def view() -> ViewState:
@@ -25,7 +26,14 @@ def view() -> ViewState:
         state, errors = decode_view(params)
         st.session_state[VIEW] = state
         st.session_state[URL_ERRORS] = errors
+        st.session_state[OPENED_WITH] = frozenset(params)
     return st.session_state[VIEW]
+
+
+def opened_with(key: str) -> bool:
+    """Whether the link this session was opened with set ``key`` (a page may then not swap in its own default)."""
+    view()
+    return key in st.session_state.get(OPENED_WITH, frozenset())
 
 
 def update(**changes) -> ViewState:
