@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, quiz, shell, state
+from ui import explorer, presets, quiz, shell, state
 from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
@@ -15,6 +15,8 @@ st.caption(
 )
 
 explorer.link_warnings()
+presets.open_quiz_on_question_one()
+presets.quiz_sequence(quiz.reset_answer)
 
 pooled = pool_view(state.view())
 if isinstance(pooled, str):

@@ -126,3 +126,23 @@ def test_inside_a_network_opens_with_several_windows_but_keeps_a_linked_grid():
     assert pooling.pool_geometry((z_side, z_side), 2).out_shape == (2, 2)  # four pooling windows
     linked = run_page("pages/network.py", {"x": "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4"})  # the default grid, linked
     assert linked.session_state["view"].x.shape == (4, 4)
+
+
+def test_the_quiz_opens_on_question_one_and_steps_through_tie_and_overlap():
+    at = run_page("pages/quiz.py")
+    assert not at.exception
+    view = at.session_state["view"]
+    assert np.array_equal(view.x, presets.PRESETS["basic"].example.x)
+    assert at.button(key="quiz_question_basic").proto.type == "primary"
+    at.button(key="quiz_question_tie").click().run()
+    view = at.session_state["view"]
+    assert np.array_equal(view.x, presets.PRESETS["tie"].example.x)
+    assert pooling.tie_report(pooling.max_pool2d(view.x, view.kernel))  # question 2 has a tie
+    at.button(key="quiz_question_overlap").click().run()
+    assert not at.exception
+    view = at.session_state["view"]
+    assert view.stride == (1, 1) and view.kernel == (3, 3)
+    assert at.button(key="quiz_question_overlap").proto.type == "primary"
+    # A linked question is the student's own: it is not replaced.
+    linked = run_page("pages/quiz.py", {"x": "1,2;3,4"})
+    assert np.array_equal(linked.session_state["view"].x, [[1, 2], [3, 4]])

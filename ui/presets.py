@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from ui import lessons, state
+from ui import grids, lessons, state
+from ui.codec import DEFAULT_X
 from ui.lessons import Example
 
 
@@ -68,3 +69,86 @@ def preset_buttons() -> None:
         columns[3].markdown(PRESETS[chosen].point)
     else:
         columns[3].caption("Start from an example that shows one point: a winner, a tie, or overlapping windows.")
+
+
+# --------------------------------------------------------------------------- the quiz's graded sequence
+
+QUIZ_SEQUENCE = ("basic", "tie", "overlap")
+"""The quiz's questions in order: a winner per window, then a tie (the rule decides), then overlap (sums)."""
+QUIZ_LABELS = {"basic": "1 · one winner", "tie": "2 · a tie", "overlap": "3 · overlapping windows"}
+QUIZ_OPENED = "_quiz_sequence_opened"
+
+
+def _is_default_view() -> bool:
+    v = state.view()
+    return (
+        np.array_equal(v.x, DEFAULT_X)
+        and v.dy is None
+        and v.kernel == (2, 2)
+        and v.stride is None
+        and v.padding == (0, 0)
+        and v.dilation == (1, 1)
+        and not v.ceil_mode
+        and v.tie_policy == "first"
+    )
+
+
+def open_quiz_on_question_one() -> None:
+    """On the session's first quiz visit, an untouched default view becomes question 1.
+
+    Question 1 keeps the default window and tie rule, so only x and dL/dy change here, before their
+    editors are drawn. A view the user edited or linked is kept: it is then "your own" question.
+    """
+    if st.session_state.get(QUIZ_OPENED):
+        return
+    st.session_state[QUIZ_OPENED] = True
+    if not _is_default_view() or state.opened_with("x"):
+        return
+    example = PRESETS[QUIZ_SEQUENCE[0]].example
+    grids.set_grid("x", example.x)
+    grids.set_grid("dy", example.dy)
+    state.set_extra(sel=None)
+
+
+def _load_question(name: str, reset_answer) -> None:
+    lessons.load_example(PRESETS[name].example)
+    reset_answer(np.zeros(PRESETS[name].example.x.shape))
+
+
+def current_question() -> str | None:
+    """Which question of the sequence is on screen (x, dL/dy, window and tie rule all match), or None."""
+    v = state.view()
+    for name in QUIZ_SEQUENCE:
+        e = PRESETS[name].example
+        dy_same = v.dy is not None and e.dy is not None and np.array_equal(v.dy, e.dy)
+        if (
+            np.array_equal(v.x, e.x)
+            and dy_same
+            and v.kernel == e.kernel
+            and (v.stride or v.kernel) == (e.stride or e.kernel)
+            and v.padding == e.padding
+            and v.dilation == e.dilation
+            and v.ceil_mode == e.ceil_mode
+        ):
+            return name
+    return None
+
+
+def quiz_sequence(reset_answer) -> None:
+    """Buttons for the three graded questions; the current one is highlighted, and its point named after the reveal.
+
+    ``reset_answer(grid)`` clears the student's answer when a question is loaded.
+    """
+    now = current_question()
+    columns = st.columns([1, 1, 1.3], vertical_alignment="center")
+    for column, name in zip(columns, QUIZ_SEQUENCE):
+        column.button(
+            QUIZ_LABELS[name],
+            key=f"quiz_question_{name}",
+            on_click=_load_question,
+            args=(name, reset_answer),
+            type="primary" if name == now else "secondary",
+            width="stretch",
+        )
+    if now is None:
+        st.caption("Your own question: the Explorer's x, dL/dy, window and tie rule.")

@@ -113,6 +113,12 @@ def _set_answer(grid: np.ndarray) -> None:
     grids.reset_editor(EDITOR, grid)
 
 
+def reset_answer(grid: np.ndarray) -> None:
+    """Start the answer over (a new question from outside the page, e.g. the graded sequence)."""
+    _set_answer(grid)
+    st.session_state[REVEALED] = False
+
+
 def current_answer(shape: tuple[int, int]) -> np.ndarray:
     """The last valid answer, or zeros when there is none for this shape."""
     answer = st.session_state.get(ANSWER)
