@@ -38,9 +38,10 @@ st.markdown(images.summary(pooled))
 notice = images.mass_notice(pooled)
 if notice:
     st.warning(notice, icon="⚖️")
-box = images.detail_panel(x.shape)
+box = images.detail_panel(x.shape, pooled)
 st.caption(
-    "Drag across a figure to zoom in further, double-click to zoom back out: the whole picture is "
-    "there at full resolution, one cell per pixel."
+    "The whole picture is drawn as the mean of small blocks of pixels (squeezed pixel by pixel into a "
+    "small figure it would show moiré); a detail shows every pixel, one cell per pixel. Drag across a "
+    "figure to zoom in, double-click to zoom back out."
 )
 images.figures(pooled, box)

@@ -146,3 +146,25 @@ def test_the_quiz_opens_on_question_one_and_steps_through_tie_and_overlap():
     # A linked question is the student's own: it is not replaced.
     linked = run_page("pages/quiz.py", {"x": "1,2;3,4"})
     assert np.array_equal(linked.session_state["view"].x, [[1, 2], [3, 4]])
+
+
+def _partial_ties_in(x: np.ndarray, top: int, left: int, size: int = 32) -> int:
+    """2x2 windows (stride 2) inside the box with two or three equal maxima (a tie, but not a flat block)."""
+    block = x[top : top + size, left : left + size].reshape(size // 2, 2, size // 2, 2).transpose(0, 2, 1, 3)
+    block = block.reshape(size // 2, size // 2, 4)
+    n_max = (block == block.max(axis=-1, keepdims=True)).sum(axis=-1)
+    return int(((n_max >= 2) & (n_max < 4)).sum())
+
+
+def test_a_real_images_detail_opens_where_windows_tie():
+    from tests.test_app_images import images_page, sample_gray
+
+    at = images_page()
+    at.selectbox(key="img_detail").set_value(32).run()
+    assert not at.exception
+    top, left = at.slider(key="img_row").value, at.slider(key="img_col").value
+    x = sample_gray().astype(np.float32)
+    chosen = _partial_ties_in(x, top, left)
+    # Brute force over the same candidate corners (every 8 pixels): none has more partial ties.
+    best = max(_partial_ties_in(x, r, c) for r in range(0, 481, 8) for c in range(0, 481, 8))
+    assert chosen == best and chosen > _partial_ties_in(x, 0, 0)
