@@ -7,7 +7,7 @@ from ui import explorer, presentation, presets, shell, text
 shell.leave_pages_folder_mode()
 
 st.title("Max pooling, forward and backward")
-st.caption(
+presentation.key_sentence(
     "Each window of x sends its largest value forward to y. Going back, each y[i, j] hands its "
     "gradient dL/dy[i, j] to the cell that won its window, and to no one else; a cell that wins "
     "several overlapping windows adds up what they send."

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from ui import explorer, images, shell, state
+from ui import explorer, images, presentation, shell, state
 
 shell.leave_pages_folder_mode()
 
 st.title("Real images: pooling a whole picture")
-st.caption(
+presentation.key_sentence(
     "The same max pooling, on every pixel of a real picture. Each window sends its brightest pixel "
     "forward, so going back only those pixels receive gradient. With a stride smaller than the window, "
     "windows overlap and a pixel can win several of them: the counts and dL/dx show the pattern. "

@@ -331,9 +331,10 @@ def full_products(case: MatrixCase, row: int) -> list[str] | None:
     x_row = [[latex_number(v) for v in case.x.reshape(-1)]]
     dy_row = [[entry(o, latex_number(v)) for o, v in enumerate(case.dy.reshape(-1))]]
     dx_row = [[latex_number(v) for v in case.dx.reshape(-1)]]
+    # x gets a line of its own: S and x side by side (up to 16 + 16 columns) are wider than the page.
     return [
-        rf"\underbrace{{{_bmatrix(y_col)}}}_{{S\,x}} = \underbrace{{{_bmatrix(s_rows)}}}_{{S}}"
-        rf"\,\underbrace{{{_bmatrix(x_row)}^\top}}_{{x}}",
+        rf"\underbrace{{{_bmatrix(y_col)}}}_{{S\,x}} = \underbrace{{{_bmatrix(s_rows)}}}_{{S}}\,x",
+        rf"x = {_bmatrix(x_row)}^\top",
         rf"\underbrace{{{_bmatrix(dx_row)}}}_{{(\partial L/\partial x)^\top}} = "
         rf"\underbrace{{{_bmatrix(dy_row)}}}_{{(\partial L/\partial y)^\top}}\,S",
     ]

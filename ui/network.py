@@ -343,8 +343,6 @@ def check_panel(nv: NetworkView) -> dict:
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.plotly_chart(figs["dk"], key="net_dk_chart", config={"displayModeBar": False})
-        if nv.check is not None:
-            st.table(check_table(nv))
     with right:
         level, sentence = check_verdict(nv)
         {"success": st.success, "warning": st.warning, "error": st.error}[level](sentence)
@@ -362,6 +360,8 @@ def check_panel(nv: NetworkView) -> dict:
                 font_scale=presentation.font_scale(),
             )
             st.plotly_chart(figs["check"], key="net_check_chart", config={"displayModeBar": False})
+    if nv.check is not None:
+        st.table(check_table(nv))  # full width: four columns of six-digit numbers overflow the narrow column
     return figs
 
 

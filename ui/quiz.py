@@ -169,7 +169,8 @@ def _toggle_cell(chart_key: str) -> None:
 def action_buttons(p: Pooled) -> None:
     """New example, clear the answer, and reveal (or hide again)."""
     shape = p.x.shape
-    columns = st.columns([1.2, 1.2, 1.2, 3], vertical_alignment="bottom")
+    # Wide enough for "Clear my answer" with its icon at 1280 px (narrower columns cut it off).
+    columns = st.columns([1.4, 1.6, 1.3, 2.7], vertical_alignment="bottom")
     columns[0].button(
         "New example",
         key="quiz_new",

@@ -456,9 +456,10 @@ def _controls(pos: int, n_steps: int, playing: bool) -> None:
         width="stretch",
         help="Jump to the last step",
     )
-    position, speed = st.columns([4, 1], vertical_alignment="bottom")
+    position, speed = st.columns([5, 2], vertical_alignment="bottom")
     with speed:
-        st.select_slider("Speed", SPEEDS, value=1.0, key=SPEED, format_func=lambda s: f"{s:g} s per step")
+        # A select box: a select slider's value labels ran past this narrow column.
+        st.selectbox("Speed", SPEEDS, index=SPEEDS.index(1.0), key=SPEED, format_func=lambda s: f"{s:g} s per step")
     n_windows = n_steps // 2
     label = f"Step (1–{n_windows}: forward, {n_windows + 1}–{n_steps}: backward)"
     with position:

@@ -67,3 +67,55 @@ def test_a_40x40_link_stays_in_a_small_box(page, app_url):
     height = box.bounding_box()["height"]
     assert height <= LINK_BOX_HEIGHT + 8, f"the link box is {height} px tall"
     assert f"x={x[:200]}" in box.inner_text().replace("\n", "")  # the whole link is in it, to copy
+
+
+CLIP_DATAFRAMES = '[data-testid="stDataFrame"] { overflow: hidden !important; }'
+"""Glide's data grid keeps a 20 px helper past its right edge; clipped, the frame's own width is what counts."""
+
+PAGES = ["", "step_through", "lessons", "quiz", "tie_lab", "matrix", "network", "max_vs_avg", "images", "code"]
+
+# Everything in the main area wider than its box: the document, the main area, and any element inside the
+# main block (KaTeX, tables, charts, buttons). A data frame scrolls its own canvas on purpose: its inside is
+# skipped (and clipped to it first, see CLIP_DATAFRAMES), the frame itself is checked; so is not what is
+# narrower than 2 px (hidden helpers).
+OVERFLOW_JS = """
+() => {
+  const found = [];
+  const name = (e) => (e.getAttribute('data-testid') || e.className?.baseVal || e.className || e.tagName)
+    .toString().slice(0, 60) + ' ' + (e.innerText || e.textContent || '').trim().slice(0, 50);
+  const doc = document.scrollingElement;
+  if (doc.scrollWidth > doc.clientWidth + 1) found.push(['document', doc.scrollWidth, doc.clientWidth]);
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main.scrollWidth > main.clientWidth + 1) found.push(['stMain', main.scrollWidth, main.clientWidth]);
+  const block = document.querySelector('[data-testid="stMainBlockContainer"]');
+  const right = block.getBoundingClientRect().right;
+  for (const e of block.querySelectorAll('*')) {
+    if (e.parentElement.closest('[data-testid="stDataFrame"]')) continue;
+    if (e instanceof SVGElement && !e.classList.contains('main-svg')) continue;  // clientWidth means nothing there
+    if (e.clientWidth < 2) continue;
+    const style = getComputedStyle(e);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    if (e.closest('.katex-mathml')) continue;  // KaTeX's copy for screen readers, clipped to 1 px on purpose
+    const frame = e.getAttribute('data-testid') === 'stDataFrame';  // its own scrollbars: only its box counts
+    if (!frame && e.scrollWidth > e.clientWidth + 2) found.push([name(e), e.scrollWidth, e.clientWidth]);
+    else if (e.getBoundingClientRect().right > right + 2 && e.getBoundingClientRect().width > 0)
+      found.push([name(e) + ' (past the right edge)', Math.round(e.getBoundingClientRect().right), Math.round(right)]);
+  }
+  return found;
+}
+"""
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["1280x800", "presenting-1920x1080"])
+@pytest.mark.parametrize("path", PAGES, ids=[p or "explorer" for p in PAGES])
+def test_nothing_is_cut_off(page, app_url, path, present):
+    size = {"width": 1920, "height": 1080} if present else {"width": 1280, "height": 800}
+    page.set_viewport_size(size)
+    open_url(page, f"{app_url}/{path}" + ("?present=1" if present else ""))
+    page.wait_for_timeout(1500)  # charts and KaTeX lay out after the run ends
+    page.add_style_tag(content=CLIP_DATAFRAMES)
+    found = page.evaluate(OVERFLOW_JS)
+    if found:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"overflow-{path or 'explorer'}-{'present' if present else 'normal'}.png"))
+    assert not found, found[:8]
