@@ -119,3 +119,62 @@ def test_nothing_is_cut_off(page, app_url, path, present):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"overflow-{path or 'explorer'}-{'present' if present else 'normal'}.png"))
     assert not found, found[:8]
+
+
+# WCAG 2 contrast of captions and chart tick labels against what is behind them (opacity blended in).
+CONTRAST_JS = """
+() => {
+  const parse = (c) => { const m = (c.match(/[\\d.]+/g) || []).map(Number); return m.length === 3 ? [...m, 1] : m; };
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const ratio = (a, b) => {
+    const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const background = (e) => {
+    for (let n = e; n && n.nodeType === 1; n = n.parentElement) {
+      const c = parse(getComputedStyle(n).backgroundColor);
+      if (c.length === 4 && c[3] > 0.5) return c;
+    }
+    return [255, 255, 255, 1];
+  };
+  const opacity = (e) => {
+    let o = 1;
+    for (let n = e; n && n.nodeType === 1; n = n.parentElement) o *= parseFloat(getComputedStyle(n).opacity);
+    return o;
+  };
+  const seen = (fg, bg, alpha) => fg.slice(0, 3).map((v, i) => alpha * v + (1 - alpha) * bg[i]);
+  const out = [];
+  for (const e of document.querySelectorAll('[data-testid="stMain"] [data-testid="stCaptionContainer"]')) {
+    if (!e.innerText.trim()) continue;
+    const fg = parse(getComputedStyle(e).color), bg = background(e);
+    out.push(['caption', ratio(seen(fg, bg, fg[3] * opacity(e)), bg), e.innerText.slice(0, 40)]);
+  }
+  for (const t of document.querySelectorAll('[data-testid="stPlotlyChart"] :is(.xtick, .ytick, .cbaxis) text')) {
+    if (!t.textContent.trim()) continue;
+    const style = getComputedStyle(t), fg = parse(style.fill);
+    const bg = background(t.closest('[data-testid="stPlotlyChart"]'));
+    const alpha = (fg[3] ?? 1) * parseFloat(style.fillOpacity || '1') * opacity(t);
+    out.push(['tick', ratio(seen(fg, bg, alpha), bg), t.textContent]);
+  }
+  return out;
+}
+"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_captions_and_tick_labels_meet_wcag_aa(browser, app_url, theme):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme=theme)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        for path in ("", "tie_lab", "max_vs_avg"):
+            open_url(page, f"{app_url}/{path}")
+            page.wait_for_timeout(1000)
+            measured = page.evaluate(CONTRAST_JS)
+            kinds = {kind for kind, _, _ in measured}
+            assert kinds == {"caption", "tick"}, (path, kinds)
+            low = [(kind, round(r, 2), text) for kind, r, text in measured if r < 4.5]
+            assert not low, (theme, path or "explorer", low[:6])
+    finally:
+        context.close()
