@@ -6,10 +6,11 @@ Scrolling, page heights, overflow and contrast: tests/browser/test_lecture_hall_
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import pooling
 from figures.images import area_average, make_image_figure
-from tests.apptest_util import run_page
+from tests.apptest_util import chart, run_page, trace
 from ui import controls, presets
 from ui.codec import format_grid
 from ui.quiz import score
@@ -168,3 +169,43 @@ def test_a_real_images_detail_opens_where_windows_tie():
     # Brute force over the same candidate corners (every 8 pixels): none has more partial ties.
     best = max(_partial_ties_in(x, r, c) for r in range(0, 481, 8) for c in range(0, 481, 8))
     assert chosen == best and chosen > _partial_ties_in(x, 0, 0)
+
+
+# --------------------------------------------------------------------------- presentation mode on every figure
+
+FIGURES = {
+    "pages/network.py": ["net_x_chart", "net_dz_chart", "net_dk_chart", "net_check_chart"],
+    "pages/matrix.py": ["matrix_chart", "matrix_x_chart", "matrix_dx_chart"],
+    "pages/max_vs_avg.py": ["mva_x_chart", "mva_dx_max_chart", "mva_dx_avg_chart", "mva_mass_chart"],
+    "pages/tie_lab.py": ["tie_lab_x_chart", "tie_lab_dx_first", "tie_lab_mass_chart", "tie_lab_window_mass_chart",
+                         "tie_lab_fd_central"],
+}
+
+
+def _font_and_plot_height(at, key):
+    """The figure's base font size, and the height left for the plot inside its margins (None: sized by Streamlit)."""
+    layout = chart(at, key)["layout"]
+    height = layout.get("height")
+    margin = layout.get("margin", {})
+    return layout["font"]["size"], None if height is None else height - margin.get("t", 0) - margin.get("b", 0)
+
+
+def test_presentation_mode_enlarges_every_figure_on_the_other_pages():
+    from ui.presentation import FONT_SCALE
+
+    for page, keys in FIGURES.items():
+        normal, present = run_page(page), run_page(page, {"present": "1"})
+        assert not normal.exception and not present.exception, page
+        for key in keys:
+            (f0, h0), (f1, h1) = _font_and_plot_height(normal, key), _font_and_plot_height(present, key)
+            assert f1 == pytest.approx(f0 * FONT_SCALE), (page, key)
+            # Fonts and margins grow: the figure must grow with them, or its plot area would shrink (it did:
+            # Inside a network's grids went from 155 to 107 px when presenting).
+            assert h0 is None or h1 >= h0, (page, key, h0, h1)
+
+
+def test_both_gradients_on_max_vs_average_share_one_colour_scale():
+    at = run_page("pages/max_vs_avg.py")
+    max_dx, avg_dx = (trace(chart(at, k), "grid") for k in ("mva_dx_max_chart", "mva_dx_avg_chart"))
+    # Default x, 2x2 windows, dL/dy = 1: max sends 1 to each winner, average 1/4 to every cell; one scale ±1.
+    assert (max_dx["zmin"], max_dx["zmax"]) == (avg_dx["zmin"], avg_dx["zmax"]) == (-1.0, 1.0)

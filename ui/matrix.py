@@ -16,7 +16,7 @@ import streamlit as st
 import pooling
 from figures import format_value, make_grid_figure, selected_cell
 from figures.matrix import make_selection_matrix_figure
-from ui import state
+from ui import presentation, state
 from ui.codec import GridError, format_number, parse_pasted_grid
 from ui.explorer import figure_size
 from ui.model import Pooled, Window, window_of
@@ -392,6 +392,7 @@ def matrix_figure(case: MatrixCase, row: int) -> None:
         selected_row=row,
         window_columns=case.window_columns(row),
         title=f"S under '{case.tie_policy}': {case.n_out} rows (outputs) × {case.n_in} columns (inputs)",
+        font_scale=presentation.font_scale(),
     )
     st.plotly_chart(
         fig,
@@ -420,10 +421,16 @@ def grid_figures(case: MatrixCase, row: int) -> None:
             **marks,
             highlight_cells=case.window_cells(row),
             padding=padding,
-            height=size["height"],
+            height=presentation.grown(size["height"]),
+            font_scale=presentation.font_scale(),
         ),
         "matrix_y_chart": make_grid_figure(
-            case.y, name="y", title="y = maxpool(x)", highlight_cells=np.array([cell]), height=size["height"]
+            case.y,
+            name="y",
+            title="y = maxpool(x)",
+            highlight_cells=np.array([cell]),
+            height=presentation.grown(size["height"]),
+            font_scale=presentation.font_scale(),
         ),
         "matrix_dx_chart": make_grid_figure(
             case.dx,
@@ -433,7 +440,8 @@ def grid_figures(case: MatrixCase, row: int) -> None:
             **marks,
             highlight_cells=np.array([divmod(int(c), W) for c in receivers]).reshape(-1, 2) if len(receivers) else None,
             padding=padding,
-            height=size["height"],
+            height=presentation.grown(size["height"]),
+            font_scale=presentation.font_scale(),
         ),
     }
     for col, (key, fig) in zip(st.columns(3), figs.items()):

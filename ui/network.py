@@ -213,6 +213,7 @@ def figures(nv: NetworkView) -> dict:
     forward_h = _row_height(net.x.shape[0], net.z.shape[0] + 2 * pad, net.y.shape[0])
     backward_h = _row_height(net.x.shape[0], net.z.shape[0] + 2 * pad, nv.dy.shape[0])
     scale = presentation.font_scale()
+    forward_h, backward_h = presentation.grown(forward_h), presentation.grown(backward_h)
     figs = {
         "x": make_grid_figure(net.x, name="x", title="x: input", height=forward_h, font_scale=scale),
         "z": make_grid_figure(net.z, name="z", title="z = conv(x, K)", height=forward_h, font_scale=scale),
@@ -336,7 +337,7 @@ def check_panel(nv: NetworkView) -> dict:
             name="dL/dK",
             kind="gradient",
             title=f"dL/dK (backward pass, '{nv.tie_policy}')",
-            height=300,
+            height=presentation.grown(300),
             font_scale=presentation.font_scale(),
         )
     }
@@ -357,6 +358,7 @@ def check_panel(nv: NetworkView) -> dict:
                 tie_policy=nv.tie_policy,
                 forward=nv.check.forward if kinked else None,
                 backward=nv.check.backward if kinked else None,
+                height=presentation.grown(320),
                 font_scale=presentation.font_scale(),
             )
             st.plotly_chart(figs["check"], key="net_check_chart", config={"displayModeBar": False})

@@ -64,6 +64,13 @@ def font_scale() -> float:
     return FONT_SCALE if is_on() else 1.0
 
 
+def grown(height: int | None) -> int | None:
+    """A figure height for this mode: ``height`` times the font scale when presenting (None stays None: the
+    builder then sizes the figure from its cells, with the font scale). Fonts and margins grow with the scale,
+    so a fixed height would leave less room for the plot, and figures would shrink exactly when presenting."""
+    return None if height is None else int(height * font_scale())
+
+
 def toggle() -> bool:
     """Draw the toggle (in the current container) and keep the link's ``present`` in step with it."""
     state.seed_widget(PRESENT, state.get_extra(PRESENT) == "1")

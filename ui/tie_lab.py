@@ -18,7 +18,7 @@ import pooling
 from figures import format_value, make_grid_figure, selected_cell
 from figures.compare import make_mass_figure
 from figures.tie_lab import make_probe_figure, make_window_mass_figure
-from ui import grids, state
+from ui import grids, presentation, state
 from ui.codec import DEFAULT_X
 from ui.explorer import figure_size
 from ui.model import Pooled
@@ -331,6 +331,8 @@ def x_figure(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
         highlight_cells=np.array([cell]),
         padding=p.geometry.padding,
         selectable=True,
+        font_scale=presentation.font_scale(),
+        height=presentation.grown(figure_size(p.x.shape)["height"]),
     )
     st.plotly_chart(
         fig, key="tie_lab_x_chart", on_select=_on_x_click, selection_mode="points", config={"displayModeBar": False}
@@ -358,7 +360,8 @@ def policy_figures(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
                 winner_mask=result.dx != 0 if size["marks"] else None,
                 highlight_cells=np.array([cell]),
                 padding=p.geometry.padding,
-                height=520 if per_row == 2 else size["height"],
+                height=presentation.grown(520 if per_row == 2 else size["height"]),
+                font_scale=presentation.font_scale(),
             )
             if per_row == 5:
                 # Five across leaves no room for a colour bar; the values are printed in the cells.
@@ -448,6 +451,8 @@ def window_mass_table(p: Pooled, lab: TieLab) -> pd.DataFrame:
             shown,
             [p.dy[w] for w in shown],
             {policy: [r.window_mass[w] for w in shown] for policy, r in lab.policies.items()},
+            height=presentation.grown(340),
+            font_scale=presentation.font_scale(),
         )
         st.plotly_chart(fig, key="tie_lab_window_mass_chart", config={"displayModeBar": False})
         hidden = len([w for w in windows if w in tied_windows]) - len(shown)
@@ -461,6 +466,8 @@ def mass_chart(lab: TieLab) -> None:
         {policy: r.total_mass for policy, r in lab.policies.items()},
         reference=lab.dy_total,
         title="Total gradient mass Σ dL/dx under each rule",
+        height=presentation.grown(300),
+        font_scale=presentation.font_scale(),
     )
     st.plotly_chart(fig, key="tie_lab_mass_chart", config={"displayModeBar": False})
 
@@ -505,7 +512,8 @@ def difference_figures(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
             title=titles[name],
             highlight_cells=np.array([cell]),
             padding=p.geometry.padding,
-            height=figure_size(p.x.shape)["height"],
+            height=presentation.grown(figure_size(p.x.shape)["height"]),
+            font_scale=presentation.font_scale(),
         )
         with col:
             st.plotly_chart(fig, key=f"tie_lab_fd_{name}", config={"displayModeBar": False})
