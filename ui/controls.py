@@ -86,6 +86,11 @@ def sidebar_controls(check_fit: bool = True, used: bool = True) -> None:
         with st.sidebar:
             presentation.toggle()
             st.caption(NOT_USED_HERE)
+            # A link's window that does not fit x is still named here: the other pages will use it.
+            v = state.view()
+            problem = check_fit and window_problem(v.x.shape, v.kernel, v.stride, v.padding, v.dilation, v.ceil_mode)
+            if problem:
+                st.error(problem, icon="⚠️")
         return
     _seed_from_view()
     with st.sidebar:

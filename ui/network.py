@@ -53,7 +53,7 @@ def open_with_several_windows() -> str | None:
     if st.session_state.get(OPENED):
         return None
     st.session_state[OPENED] = True
-    if not np.array_equal(state.view().x, DEFAULT_X) or state.opened_with("x"):
+    if not np.array_equal(state.view().x, DEFAULT_X) or state.opened_with_link():
         return None
     grids.set_grid("x", NETWORK_X)
     return (

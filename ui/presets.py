@@ -102,7 +102,7 @@ def open_quiz_on_question_one() -> None:
     if st.session_state.get(QUIZ_OPENED):
         return
     st.session_state[QUIZ_OPENED] = True
-    if not _is_default_view() or state.opened_with("x"):
+    if not _is_default_view() or state.opened_with_link():
         return
     example = PRESETS[QUIZ_SEQUENCE[0]].example
     grids.set_grid("x", example.x)

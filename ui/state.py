@@ -30,10 +30,11 @@ def view() -> ViewState:
     return st.session_state[VIEW]
 
 
-def opened_with(key: str) -> bool:
-    """Whether the link this session was opened with set ``key`` (a page may then not swap in its own default)."""
+def opened_with_link() -> bool:
+    """Whether this session was opened with a link that set anything: a page then never swaps in its own
+    teaching default, since the link is to reproduce its view exactly."""
     view()
-    return key in st.session_state.get(OPENED_WITH, frozenset())
+    return bool(st.session_state.get(OPENED_WITH))
 
 
 def update(**changes) -> ViewState:

@@ -101,7 +101,7 @@ def open_on_a_tie(p: Pooled | None) -> bool:
     if st.session_state.get(OPENED):
         return False
     st.session_state[OPENED] = True
-    if p is None or p.ties or not np.array_equal(state.view().x, DEFAULT_X) or state.opened_with("x"):
+    if p is None or p.ties or not np.array_equal(state.view().x, DEFAULT_X) or state.opened_with_link():
         return False
     _apply_preset("two", p.x.shape, p.geometry)
     grid, note = st.session_state[PRESET_NOTE]
