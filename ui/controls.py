@@ -21,11 +21,12 @@ TIE_LABELS = {
 }
 
 TIE_HELP = {
-    "first": "What PyTorch, TensorFlow and JAX max pooling do: the first maximum in reading order "
-    "(row by row, left to right) takes the whole gradient. Not universal: old Theano CPU pooling gave "
+    "first": "What PyTorch, TensorFlow and JAX max pooling do with equal numbers (NaN differs): the first "
+    "maximum in reading order (row by row, left to right) takes the whole gradient. Not universal: old Theano "
+    "CPU pooling gave "
     "every tied maximum the gradient (the 'all' rule).",
     "last": "The last maximum in reading order takes the whole gradient. A valid choice, "
-    "though no framework's pooling uses it.",
+    "though none of PyTorch, TensorFlow, JAX, Torch7 or ONNX pooling uses it.",
     "split": "Each of the k tied maxima gets 1/k of the gradient. This is what torch.max(x) "
     "over a whole tensor does, and it is a valid subgradient too.",
     "all": "Each tied maximum gets the full gradient, so a window sends out k times what it "
