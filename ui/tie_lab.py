@@ -567,7 +567,8 @@ def frameworks_note() -> None:
     st.markdown(
         "**Window pooling picks one winner.** PyTorch's `max_pool2d`, TensorFlow's `max_pool` and JAX's "
         "`reduce_window` with `max` each keep the *first* maximum they meet, reading the window row by row "
-        "from the left, and hand it the whole gradient: the **first** rule.\n\n"
+        "from the left, and hand it the whole gradient: the **first** rule. Not every library has: old Theano's "
+        "CPU pooling gradient gave every tied maximum the full gradient, the **all** rule.\n\n"
         "**A max over a whole tensor shares.** `torch.max(x)`, `torch.amax`, `tf.reduce_max` and `jnp.max` "
         "divide the gradient equally among the tied elements: the **split** rule. Four equal values each get a "
         "quarter.\n\n"
