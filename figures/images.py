@@ -120,6 +120,20 @@ def area_average(values: np.ndarray, factor: int) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+MAX_DISCRETE_COUNT = 12
+"""Win counts up to this get a stepped colour bar, one flat colour and one tick per whole count."""
+
+
+def _discrete_counts(name: str, top: int) -> tuple[list, dict]:
+    """A stepped colour scale for the counts 0..top (laid out from -0.5 to top + 0.5) and a tick per count."""
+    levels = top + 1
+    colours = sample_colorscale(get_colorscale(name), [np.sqrt(k / max(top, 1)) for k in range(levels)])
+    scale = []
+    for k, colour in enumerate(colours):
+        scale += [[k / levels, colour], [(k + 1) / levels, colour]]
+    return scale, dict(tickmode="array", tickvals=list(range(levels)), ticktext=[str(k) for k in range(levels)])
+
+
 def make_image_figure(
     values: np.ndarray,
     *,
@@ -211,6 +225,10 @@ def make_image_figure(
         colorscale = get_colorscale(name_of_scale)
     else:
         colorscale = _sqrt_colorscale(name_of_scale, signed=kind == "gradient")
+    if kind == "counts" and factor == 1 and not ticks and zmax <= MAX_DISCRETE_COUNT:
+        # Whole counts get one flat colour each and a tick each: a smooth 0-1 bar suggests fractions.
+        colorscale, ticks = _discrete_counts(name_of_scale, int(zmax))
+        zmin, zmax = -0.5, int(zmax) + 0.5
     top, bottom, left, right = (0, H - 1, 0, W - 1) if view_box is None else (int(v) for v in view_box)
     value_format = "%{z}" if kind == "counts" and factor == 1 else "%{z:.4g}"
     z = _eight_bit(values) if kind == "image" and factor == 1 else None

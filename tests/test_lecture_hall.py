@@ -211,3 +211,14 @@ def test_both_gradients_on_max_vs_average_share_one_colour_scale():
     max_dx, avg_dx = (trace(chart(at, k), "grid") for k in ("mva_dx_max_chart", "mva_dx_avg_chart"))
     # Default x, 2x2 windows, dL/dy = 1: max sends 1 to each winner, average 1/4 to every cell; one scale ±1.
     assert (max_dx["zmin"], max_dx["zmax"]) == (avg_dx["zmin"], avg_dx["zmax"]) == (-1.0, 1.0)
+
+
+def test_whole_win_counts_get_one_flat_colour_and_one_tick_each():
+    counts = np.array([[0, 1, 2], [3, 1, 0]])
+    fig = make_image_figure(counts, name="windows won", kind="counts")
+    heat = fig.data[0]
+    assert list(heat.colorbar.tickvals) == [0, 1, 2, 3] and (heat.zmin, heat.zmax) == (-0.5, 3.5)
+    # Four levels, each a flat band of the scale: [0, 1/4) one colour, [1/4, 1/2) the next, ...
+    stops = [(round(float(p), 6), c) for p, c in heat.colorscale]
+    assert [p for p, _ in stops] == [0.0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1.0]
+    assert stops[0][1] == stops[1][1] and stops[1][1] != stops[2][1]
