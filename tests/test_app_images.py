@@ -148,7 +148,8 @@ def test_image_figure_is_lean_and_valid():
     assert (eight.data[0].zmin, eight.data[0].zmax) == (0, 255) and eight.data[0].colorbar.ticktext[-1] == "1"
     assert eight.data[0].hovertemplate == "x[%{y}, %{x}] = %{z}/255<extra></extra>"
     counts = make_image_figure(np.arange(6).reshape(2, 3), name="n", kind="counts")
-    assert counts.data[0].z.dtype == np.uint8 and counts.data[0].zmin == 0
+    # Whole counts 0..5: a stepped bar from -0.5 to 5.5, one band per count.
+    assert counts.data[0].z.dtype == np.uint8 and (counts.data[0].zmin, counts.data[0].zmax) == (-0.5, 5.5)
     grad = make_image_figure(np.array([[-1.0, 3.0]]), name="g", kind="gradient")
     assert (grad.data[0].zmin, grad.data[0].zmax) == (-3.0, 3.0)
     assert grad.data[0].z.dtype == np.int8  # whole numbers travel as small ints
