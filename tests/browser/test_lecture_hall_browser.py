@@ -170,6 +170,7 @@ def test_captions_and_tick_labels_meet_wcag_aa(browser, app_url, theme):
     try:
         for path in ("", "tie_lab", "max_vs_avg"):
             open_url(page, f"{app_url}/{path}")
+            page.wait_for_selector('[data-testid="stPlotlyChart"] .xtick text')  # charts draw after the run
             page.wait_for_timeout(1000)
             measured = page.evaluate(CONTRAST_JS)
             kinds = {kind for kind, _, _ in measured}
