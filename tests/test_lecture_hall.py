@@ -177,8 +177,13 @@ FIGURES = {
     "pages/network.py": ["net_x_chart", "net_dz_chart", "net_dk_chart", "net_check_chart"],
     "pages/matrix.py": ["matrix_chart", "matrix_x_chart", "matrix_dx_chart"],
     "pages/max_vs_avg.py": ["mva_x_chart", "mva_dx_max_chart", "mva_dx_avg_chart", "mva_mass_chart"],
-    "pages/tie_lab.py": ["tie_lab_x_chart", "tie_lab_dx_first", "tie_lab_mass_chart", "tie_lab_window_mass_chart",
-                         "tie_lab_fd_central"],
+    "pages/tie_lab.py": [
+        "tie_lab_x_chart",
+        "tie_lab_dx_first",
+        "tie_lab_mass_chart",
+        "tie_lab_window_mass_chart",
+        "tie_lab_fd_central",
+    ],
 }
 
 
