@@ -219,7 +219,7 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
             c.avg_dx,
             name="dL/dx avg",
             kind="gradient",
-            title="dL/dx, average: every cell of the window",
+            title="dL/dx, average: whole window",
             highlight_cells=avg_window,
             padding=ageom.padding,
             height=h,

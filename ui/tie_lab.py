@@ -465,7 +465,7 @@ def mass_chart(lab: TieLab) -> None:
     fig = make_mass_figure(
         {policy: r.total_mass for policy, r in lab.policies.items()},
         reference=lab.dy_total,
-        title="Total gradient mass Σ dL/dx under each rule",
+        title="Σ dL/dx under each rule",
         height=presentation.grown(300),
         font_scale=presentation.font_scale(),
     )

@@ -101,6 +101,13 @@ OVERFLOW_JS = """
     else if (e.getBoundingClientRect().right > right + 2 && e.getBoundingClientRect().width > 0)
       found.push([name(e) + ' (past the right edge)', Math.round(e.getBoundingClientRect().right), Math.round(right)]);
   }
+  // Plotly clips a chart's title and axis titles at the figure's edge instead of overflowing: compare boxes.
+  const titles = '[data-testid="stPlotlyChart"] :is(text.gtitle, text.xtitle, text.ytitle)';
+  for (const t of block.querySelectorAll(titles)) {
+    const svg = t.closest('svg').getBoundingClientRect(), box = t.getBoundingClientRect();
+    if (box.width && (box.right > svg.right + 1 || box.left < svg.left - 1))
+      found.push(['chart title cut off: ' + t.textContent.slice(0, 50), Math.round(box.right), Math.round(svg.right)]);
+  }
   return found;
 }
 """
