@@ -101,6 +101,39 @@ def _clipped_ticks(lo: float, hi: float, integer: bool) -> dict:
     return dict(tickmode="array", tickvals=values, ticktext=text)
 
 
+def area_average(values: np.ndarray, factor: int) -> np.ndarray:
+    """Each ``factor`` x ``factor`` block of ``values`` replaced by its mean (a partial last block by the
+    mean of the pixels it holds; non-finite values are left out, a block of only those is NaN).
+
+    Drawing a 512x512 grid into ~270 screen pixels picks every other pixel or so and shows a moiré
+    of the picture's fine texture; the block mean is what the eye would see from afar.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    H, W = values.shape
+    Hb, Wb = -(-H // factor), -(-W // factor)
+    padded = np.full((Hb * factor, Wb * factor), np.nan)
+    padded[:H, :W] = np.where(np.isfinite(values), values, np.nan)
+    blocks = padded.reshape(Hb, factor, Wb, factor)
+    count = np.isfinite(blocks).sum(axis=(1, 3))
+    total = np.nansum(blocks, axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+MAX_DISCRETE_COUNT = 12
+"""Win counts up to this get a stepped colour bar, one flat colour and one tick per whole count."""
+
+
+def _discrete_counts(name: str, top: int) -> tuple[list, dict]:
+    """A stepped colour scale for the counts 0..top (laid out from -0.5 to top + 0.5) and a tick per count."""
+    levels = top + 1
+    colours = sample_colorscale(get_colorscale(name), [np.sqrt(k / max(top, 1)) for k in range(levels)])
+    scale = []
+    for k, colour in enumerate(colours):
+        scale += [[k / levels, colour], [(k + 1) / levels, colour]]
+    return scale, dict(tickmode="array", tickvals=list(range(levels)), ticktext=[str(k) for k in range(levels)])
+
+
 def make_image_figure(
     values: np.ndarray,
     *,
@@ -112,6 +145,7 @@ def make_image_figure(
     height: int = 460,
     robust: bool = True,
     font_scale: float = 1.0,
+    overview_side: int | None = None,
 ) -> go.Figure:
     """One large grid as a plain heatmap.
 
@@ -141,6 +175,12 @@ def make_image_figure(
         root of the size, so small counts are told apart.
     font_scale : float
         Multiplies every font size (presentation mode).
+    overview_side : int, optional
+        With no `view_box` and a grid longer than this on a side, draw the
+        `area_average` of blocks of f x f pixels (f the smallest whole factor
+        that brings the grid within it), placed on the pixels they cover: a
+        whole picture squeezed into a small figure shows no moiré. Hover then
+        gives the block's mean.
 
     Returns
     -------
@@ -156,12 +196,16 @@ def make_image_figure(
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     H, W = values.shape
+    factor = 1
+    if overview_side is not None and view_box is None and max(H, W) > overview_side:
+        factor = -(-max(H, W) // overview_side)
+        values = area_average(values, factor)
     finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
     ticks = {}
     if zrange is not None:
         zmin, zmax = zrange
     elif kind in ("gradient", "counts"):
-        integer = kind == "counts"
+        integer = kind == "counts" and factor == 1
         sizes = np.abs(finite)
         if robust:
             m, clipped = _robust_limit(sizes, integer)
@@ -181,9 +225,13 @@ def make_image_figure(
         colorscale = get_colorscale(name_of_scale)
     else:
         colorscale = _sqrt_colorscale(name_of_scale, signed=kind == "gradient")
+    if kind == "counts" and factor == 1 and not ticks and zmax <= MAX_DISCRETE_COUNT:
+        # Whole counts get one flat colour each and a tick each: a smooth 0-1 bar suggests fractions.
+        colorscale, ticks = _discrete_counts(name_of_scale, int(zmax))
+        zmin, zmax = -0.5, int(zmax) + 0.5
     top, bottom, left, right = (0, H - 1, 0, W - 1) if view_box is None else (int(v) for v in view_box)
-    value_format = "%{z}" if kind == "counts" else "%{z:.4g}"
-    z = _eight_bit(values) if kind == "image" else None
+    value_format = "%{z}" if kind == "counts" and factor == 1 else "%{z:.4g}"
+    z = _eight_bit(values) if kind == "image" and factor == 1 else None
     if z is not None:
         # Grey levels k / 255 travel as the bytes k; colour limits, ticks and hover say what they mean.
         value_format = f"%{{z}}/{GREY_LEVELS}"
@@ -195,7 +243,13 @@ def make_image_figure(
         )
         zmin, zmax = zmin * GREY_LEVELS, zmax * GREY_LEVELS
     else:
-        z = _compact(values, kind)
+        z = _compact(values, kind if factor == 1 else "image")
+    hover = f"{name}[%{{y}}, %{{x}}] = {value_format}<extra></extra>"
+    placement = {}
+    if factor > 1:
+        # Each block sits on the pixels it averages, so the axes still count pixels of the picture.
+        placement = dict(x0=(factor - 1) / 2, dx=factor, y0=(factor - 1) / 2, dy=factor)
+        hover = f"mean of {name} over {factor}×{factor} pixels around [%{{y}}, %{{x}}] = {value_format}<extra></extra>"
     heatmap = dict(
         type="heatmap",
         name="grid",
@@ -204,7 +258,8 @@ def make_image_figure(
         zmax=zmax,
         zmid=0.0 if kind == "gradient" else None,
         colorscale=colorscale,
-        hovertemplate=f"{name}[%{{y}}, %{{x}}] = {value_format}<extra></extra>",
+        hovertemplate=hover,
+        **placement,
         colorbar=dict(thickness=10, outlinewidth=0, len=0.9, tickfont=dict(size=11 * font_scale), **ticks),
     )
     axis = dict(

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui import code_export, explorer, shell, state
+from ui import code_export, explorer, presentation, shell, state
 from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
 
 st.title("Reproduce the view in code")
-st.caption(
+presentation.key_sentence(
     "Two scripts that compute this view's y and dL/dx: one with PyTorch's max_pool2d and autograd, one with "
     "this app's own numpy package. Both print y and dL/dx as exact floats, the same text as shown below, so "
     "you can check the app's numbers on your own machine."

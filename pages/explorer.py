@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explorer, presentation, shell
+from ui import explorer, presentation, presets, shell
 
 shell.leave_pages_folder_mode()
 
@@ -11,13 +11,15 @@ if not presentation.is_on():
     # grids and the window's math fit on a laptop's first screen.
     st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3rem; }</style>")
 st.title("Max pooling, forward and backward")
-st.caption(
+presentation.key_sentence(
     "Each window of x sends its largest value forward to y. Going back, each y[i, j] hands its "
     "gradient dL/dy[i, j] to the cell that won its window, and to no one else; a cell that wins "
     "several overlapping windows adds up what they send."
 )
 
 explorer.link_warnings()
+presets.preset_buttons()
+
 # The picture comes first on screen; the table editors (secondary: cells are edited in the
 # picture) sit below it but run first, since they may change the grids it draws.
 picture = st.container()

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui import explorer, images, shell, state
+from ui import explorer, images, presentation, shell, state
 from ui.text import md
 
 shell.leave_pages_folder_mode()
 
 st.title("Real images: pooling a whole picture")
-st.caption(
+presentation.key_sentence(
     "The same max pooling, on every pixel of a real picture. Each window sends its brightest pixel "
     "forward, so going back only those pixels receive gradient. With a stride smaller than the window, "
     "windows overlap and a pixel can win several of them: the counts and dL/dx show the pattern. "
@@ -39,9 +39,10 @@ st.markdown(images.summary(pooled))
 notice = images.mass_notice(pooled)
 if notice:
     st.warning(notice, icon="⚖️")
-box = images.detail_panel(x.shape)
+box = images.detail_panel(x.shape, pooled)
 st.caption(
-    "Drag across a figure to zoom in further, double-click to zoom back out: the whole picture is "
-    "there at full resolution, one cell per pixel."
+    "The whole picture is drawn as the mean of small blocks of pixels (squeezed pixel by pixel into a "
+    "small figure it would show moiré); a detail shows every pixel, one cell per pixel. Drag across a "
+    "figure to zoom in, double-click to zoom back out."
 )
 images.figures(pooled, box)

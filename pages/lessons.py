@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from ui import lessons, shell
+from ui import lessons, presentation, shell
 
 shell.leave_pages_folder_mode()
 
 st.title("Lessons")
-st.caption(
+presentation.key_sentence(
     "Why the gradient of max pooling lands where it does, in eight short steps. Every number on these pages is "
     "computed by the pooling core on the lesson's example, and each example opens in the explorer."
 )

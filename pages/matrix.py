@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from ui import explorer, matrix, shell, state
+from ui import explorer, matrix, presentation, shell, state
 
 shell.leave_pages_folder_mode()
 
 st.title("Matrix view")
-st.caption(
+presentation.key_sentence(
     "Once the winners are known, max pooling is a linear map: y = S x, where S has one row per output cell "
     "and one column per input cell, with a 1 where a window's winner sits. The backward pass multiplies by "
     "the transpose: dL/dx = Sᵀ dL/dy, so each column of S collects the gradient its input cell receives."

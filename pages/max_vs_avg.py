@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from ui import explorer, max_vs_avg, shell, text
+from ui import explorer, max_vs_avg, presentation, shell, text
 
 shell.leave_pages_folder_mode()
 
 st.title("Max vs average pooling")
-st.caption(
+presentation.key_sentence(
     "The same x and dL/dy through both. Max pooling sends each window's whole gradient to its winner and "
     "nothing to the rest; average pooling spreads it evenly, dL/dy divided by the window size, over every cell "
     "of the window. Both hand on all of dL/dy, except what average pooling gives to padding."

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from ui import explorer, network, shell
+from ui import explorer, network, presentation, shell
 
 shell.leave_pages_folder_mode()
 
 st.title("Inside a network: the chain rule through max pooling")
-st.caption(
+presentation.key_sentence(
     "Max pooling rarely sits alone. Here x goes through a small convolution with kernel K, then ReLU, then "
     "the sidebar's max pooling, and L = Σ dL/dy · y. Going back, each layer multiplies by its own local "
     "derivative: pooling passes gradient only to the winners, ReLU only where z > 0, and the convolution "
@@ -15,6 +15,9 @@ st.caption(
 )
 
 explorer.link_warnings()
+opened_note = network.open_with_several_windows()
+if opened_note:
+    st.caption(opened_note)
 
 editor, about = st.columns([2, 3], gap="large")
 with editor:
@@ -32,10 +35,10 @@ with about:
     st.markdown(network.chain_caption(result))
     for notice in result.notices:
         st.info(notice, icon="ℹ️")
+    # Two lines: side by side they are wider than this column.
+    st.latex(r"\frac{\partial L}{\partial z_{i,j}} = \frac{\partial L}{\partial a_{i,j}} \cdot [z_{i,j} > 0]")
     st.latex(
-        r"\frac{\partial L}{\partial z_{i,j}} = \frac{\partial L}{\partial a_{i,j}} \cdot [z_{i,j} > 0], "
-        r"\qquad \frac{\partial L}{\partial a_{i,j}} = \sum_{\text{windows won by } (i,j)} "
-        r"\frac{\partial L}{\partial y}"
+        r"\frac{\partial L}{\partial a_{i,j}} = \sum_{\text{windows won by } (i,j)} \frac{\partial L}{\partial y}"
     )
 
 network.figures(result)

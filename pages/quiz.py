@@ -2,19 +2,21 @@
 
 import streamlit as st
 
-from ui import classroom, explorer, quiz, shell, state
+from ui import classroom, explorer, presentation, presets, quiz, shell, state
 from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
 
 st.title("Predict, then reveal")
-st.caption(
+presentation.key_sentence(
     "dL/dx is hidden. Work out which cells of x receive gradient and how much: each window sends its "
     "dL/dy[i, j] to its winner, and a cell that wins several windows adds up what they send. Mark cells by "
     "clicking x or type amounts in the table, then press Reveal."
 )
 
 explorer.link_warnings()
+presets.open_quiz_on_question_one()
+presets.quiz_sequence(quiz.reset_answer)
 
 pooled = pool_view(state.view())
 if isinstance(pooled, str):

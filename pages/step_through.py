@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui import explorer, export, shell, state, steps
+from ui import explorer, export, presentation, shell, state, steps
 from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
 
 st.title("Step through the computation")
-st.caption(
+presentation.key_sentence(
     "First the forward pass: each window of x in turn, its values compared, the largest written into y. "
     "Then the backward pass: each dL/dy[i, j] in turn travels back to its window's winner, and dL/dx "
     "adds up what arrives. Use Next and Back, drag the slider, or press Play."

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui import explorer, shell, state, tie_lab
+from ui import explorer, presentation, shell, state, tie_lab
 from ui.model import pool_view
 
 shell.leave_pages_folder_mode()
 
 st.title("Tie lab")
-st.caption(
+presentation.key_sentence(
     "When two or more cells share a window's maximum, max has a kink and no single derivative. "
     "Here the five tie rules run on the same x and dL/dy: which are subgradients, how much gradient each sends, "
     "and what finite differences measure at the kink."
@@ -17,6 +17,8 @@ st.caption(
 explorer.link_warnings()
 
 pooled = pool_view(state.view())
+if tie_lab.open_on_a_tie(pooled if not isinstance(pooled, str) else None):
+    pooled = pool_view(state.view())
 tie_lab.preset_buttons(pooled if not isinstance(pooled, str) else None, state.view().x.shape)
 pooled = explorer.editors_and_pool("tie_lab_editors")
 

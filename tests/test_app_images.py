@@ -41,6 +41,12 @@ def sample_gray() -> np.ndarray:
     return np.asarray(Image.open(ROOT / "assets" / "sample.png"), dtype=np.float64) / 255
 
 
+def block_mean(a: np.ndarray, f: int = 2) -> np.ndarray:
+    """The mean of each f x f block (the sides here divide by f): what the whole-picture figures draw."""
+    H, W = a.shape
+    return np.asarray(a, dtype=np.float64).reshape(H // f, f, W // f, f).mean(axis=(1, 3))
+
+
 def images_page(query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_string(HARNESS, default_timeout=120)
     at.session_state["_page_file"] = str(ROOT / "pages" / "images.py")
@@ -143,7 +149,8 @@ def test_image_figure_is_lean_and_valid():
     assert (eight.data[0].zmin, eight.data[0].zmax) == (0, 255) and eight.data[0].colorbar.ticktext[-1] == "1"
     assert eight.data[0].hovertemplate == "x[%{y}, %{x}] = %{z}/255<extra></extra>"
     counts = make_image_figure(np.arange(6).reshape(2, 3), name="n", kind="counts")
-    assert counts.data[0].z.dtype == np.uint8 and counts.data[0].zmin == 0
+    # Whole counts 0..5: a stepped bar from -0.5 to 5.5, one band per count.
+    assert counts.data[0].z.dtype == np.uint8 and (counts.data[0].zmin, counts.data[0].zmax) == (-0.5, 5.5)
     grad = make_image_figure(np.array([[-1.0, 3.0]]), name="g", kind="gradient")
     assert (grad.data[0].zmin, grad.data[0].zmax) == (-3.0, 3.0)
     assert grad.data[0].z.dtype == np.int8  # whole numbers travel as small ints
@@ -164,23 +171,26 @@ def test_page_is_listed_and_runs_from_app():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page("pages/images.py").run()
     assert not at.exception
-    assert np.allclose(z_of(at, "img_x_chart"), sample_gray(), atol=1e-6)
+    # The whole 512x512 picture is drawn as 2x2 block means (256 a side: no moiré in a small figure).
+    assert np.allclose(z_of(at, "img_x_chart"), block_mean(sample_gray()), atol=1e-6)
 
 
 def test_sample_pooled_at_full_resolution():
     at = images_page()
     assert not at.exception
     x = sample_gray()
-    assert z_of(at, "img_x_chart").shape == (512, 512)
+    assert z_of(at, "img_x_chart").shape == (256, 256)  # 512 pixels a side, drawn as 2x2 block means
+    x_trace = chart(at, "img_x_chart")["data"][0]
+    assert (x_trace["x0"], x_trace["dx"]) == (0.5, 2)  # each block sits on the two pixels it averages
     # Default window 2x2, stride 2: y is each 2x2 block's maximum (computed here with a reshape).
     y = x.reshape(256, 2, 256, 2).max(axis=(1, 3))
     assert np.allclose(z_of(at, "img_y_chart"), y, atol=1e-6)
     counts = z_of(at, "img_counts_chart")
     res = pooling.max_pool2d(x.astype(np.float32), 2)
-    assert np.array_equal(counts, pooling.win_counts(res))
-    # Disjoint windows: exactly one winner per window, inside its own block.
-    assert counts.sum() == 256 * 256 and counts.reshape(256, 2, 256, 2).sum(axis=(1, 3)).max() == 1
-    assert np.array_equal(z_of(at, "img_dx_chart"), counts.astype(np.float32))  # dL/dy = 1: dL/dx counts wins
+    assert np.allclose(counts, block_mean(pooling.win_counts(res)))
+    # Disjoint windows: exactly one winner per window, inside its own block, so every block mean is 1/4.
+    assert np.allclose(counts, 0.25)
+    assert np.allclose(z_of(at, "img_dx_chart"), counts)  # dL/dy = 1: dL/dx counts wins
     assert "65,536 windows" in at.markdown[0].value or any("65,536 windows" in m.value for m in at.markdown)
 
 
@@ -190,17 +200,18 @@ def test_overlapping_windows_and_the_tie_rule_change_the_pattern():
     x = sample_gray().astype(np.float32)
     res = pooling.max_pool2d(x, 3, stride=1)
     counts = z_of(at, "img_counts_chart")
-    assert np.array_equal(counts, pooling.win_counts(res))
-    assert counts.max() > 1  # a pixel wins several overlapping windows
-    assert counts.sum() == 510 * 510
+    assert np.allclose(counts, block_mean(pooling.win_counts(res)), atol=1e-5)
+    assert pooling.win_counts(res).max() > 1  # a pixel wins several overlapping windows
+    assert np.isclose(counts.sum() * 4, 510 * 510)
 
     at.radio(key="tie").set_value("all").run()
     counts_all = z_of(at, "img_counts_chart")
-    assert np.array_equal(counts_all, pooling.win_counts(res, "all"))
-    assert counts_all.sum() > 510 * 510  # flat areas: every tied pixel is counted
+    assert np.allclose(counts_all, block_mean(pooling.win_counts(res, "all")), atol=1e-5)
+    assert counts_all.sum() * 4 > 510 * 510  # flat areas: every tied pixel is counted
     assert any("does not add up" in w.value for w in at.warning)
     dx = z_of(at, "img_dx_chart")
-    assert np.allclose(dx, pooling.max_pool2d_backward(np.ones(res.out.shape, np.float32), res, "all"))
+    full = pooling.max_pool2d_backward(np.ones(res.out.shape, np.float32), res, "all")
+    assert np.allclose(dx, block_mean(full), atol=1e-5)
 
 
 def test_loss_choice_and_detail_view():
@@ -208,7 +219,7 @@ def test_loss_choice_and_detail_view():
     at.radio(key="img_dy").set_value("y").run()
     x = sample_gray().astype(np.float32)
     res = pooling.max_pool2d(x, 2)
-    assert np.allclose(z_of(at, "img_dx_chart"), pooling.max_pool2d_backward(res.out, res), atol=1e-6)
+    assert np.allclose(z_of(at, "img_dx_chart"), block_mean(pooling.max_pool2d_backward(res.out, res)), atol=1e-6)
 
     at.selectbox(key="img_detail").set_value(64).run()
     at.slider(key="img_row").set_value(200).run()

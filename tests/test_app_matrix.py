@@ -64,10 +64,11 @@ def test_default_grid_S_and_the_products_with_numbers():
     assert any("x[0, 0], x[0, 1], x[1, 0] receive nothing" in c.value for c in at.caption)
     assert any("S x reproduces y in all 4 rows" in s.value for s in at.success)
     # The whole product is printed while S is small: x's 16 numbers and dL/dx's 16 numbers appear in it.
-    full = [line for line in lines if r"\underbrace" in line]
-    assert len(full) == 2
-    assert "1 & 1 & 2 & 4 & 5 & 6 & 7 & 8 & 3 & 2 & 1 & 0 & 1 & 2 & 3 & 4" in full[0]
-    assert " & ".join(str(int(v)) for v in S.T @ np.ones(4)) in full[1]
+    # (x has a line of its own: beside S it would run past the page's edge.)
+    full = [line for line in lines if r"\underbrace" in line or line.startswith("x = ")]
+    assert len(full) == 3
+    assert "1 & 1 & 2 & 4 & 5 & 6 & 7 & 8 & 3 & 2 & 1 & 0 & 1 & 2 & 3 & 4" in full[1]
+    assert " & ".join(str(int(v)) for v in S.T @ np.ones(4)) in full[2]
 
 
 def test_selecting_a_row_moves_every_highlight_and_the_link():

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from ui.network import NETWORK_X
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # The app's frame around one page, so AppTest reruns keep the sidebar (AppTest reruns of an
@@ -120,8 +122,11 @@ def test_page_is_listed_and_runs_from_app():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/network.py").run()
     assert not at.exception
-    # Default: the explorer's 4x4 x, the diagonal-difference kernel, 2x2 pooling.
-    assert grid(at, "net_dk_chart").tolist() == [[6, 7], [2, 1]]
+    # The explorer's default 4x4 x would leave one pooling window, so the page starts on its 5x5 x:
+    # the diagonal-difference kernel gives a 4x4 z and, with 2x2 pooling, four windows.
+    assert grid(at, "net_y_chart").shape == (2, 2)
+    _, _, _, _, _, dk = reference(NETWORK_X, np.array([[1.0, 0.0], [0.0, -1.0]]), 2, 2)
+    assert np.array_equal(grid(at, "net_dk_chart"), dk)
 
 
 def test_numbers_match_loops_and_finite_differences():

@@ -273,5 +273,10 @@ def test_the_page_is_listed_and_runs_in_the_app():
     at = run_app(page=PAGE)
     assert not at.exception
     assert at.title[0].value == "Tie lab"
-    # The default 4x4 example has no tie: all five rules agree and every difference matches every rule.
-    assert summary(at)[["= forward diff.", "= backward diff.", "= central diff."]].all().all()
+    # The default 4x4 example has no tie, so the lab opens on the two-way tie preset instead: with k = 2
+    # the central difference (1/2 each) matches 'split' only, and 'all' / 'none' are no subgradients.
+    x = heatmap(chart(at, "tie_lab_x_chart"))
+    _, _, tied = ref_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
+    assert sorted(len(c) for row in tied for c in row) == [1, 1, 1, 2]
+    assert summary(at)["= central diff."].tolist() == [False, False, True, False, False]
+    assert any("starts on this one" in c.value for c in at.caption)

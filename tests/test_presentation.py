@@ -53,13 +53,13 @@ def test_a_link_with_present_opens_in_presentation_mode():
 def test_secondary_controls_fold_away_but_keep_their_values():
     at = run_page(query={"k": "2", "p": "1"})
     assert not at.sidebar.expander  # every control shown as usual
-    assert any("framework" in c.value for c in at.sidebar.caption)  # the tie rule's explanation
+    assert any("PyTorch" in c.value for c in at.sidebar.caption)  # the tie rule's explanation
     widget(at, "present").set_value(True).run()
     folded = [e for e in at.sidebar.expander if e.label == "Padding, dilation, ceil mode"]
     assert len(folded) == 1
     keys = {w.key for w in folded[0].get("number_input")} | {w.key for w in folded[0].get("checkbox")}
     assert keys == {"p_h", "p_w", "d_h", "d_w", "ceil"}
-    assert not any("framework" in c.value for c in at.sidebar.caption)
+    assert not any("PyTorch" in c.value for c in at.sidebar.caption)
     # Folded widgets keep their values, and so does the link.
     assert widget(at, "p_h").value == 1 and at.query_params["p"] == "1"
     widget(at, "p_w").set_value(0).run()
@@ -77,14 +77,15 @@ def _css_script():
 
 
 def test_css_is_injected_only_when_presenting():
+    # The contrast stylesheet is always there; the presentation one only when presenting.
     at = AppTest.from_function(_css_script).run()
     assert not at.exception
-    assert not at.html
+    assert [h.proto.body for h in at.html] == [presentation.BASE_CSS.strip()]
     assert at.markdown[0].value == "font scale 1.0"
     at.session_state["present"] = True
     at.run()
-    assert len(at.html) == 1
-    assert at.html[0].proto.body == presentation.PRESENTATION_CSS.strip()
+    assert len(at.html) == 2
+    assert at.html[1].proto.body == presentation.PRESENTATION_CSS.strip()
     assert at.markdown[0].value == "font scale 1.6"
 
 

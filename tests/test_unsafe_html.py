@@ -28,6 +28,7 @@ CONFIG = ROOT / ".streamlit" / "config.toml"
 #: assigned exactly once, at module level, from string literals only (checked below).
 ALLOWED_HTML = {
     "ui.presentation.PRESENTATION_CSS": "the presentation-mode stylesheet: a fixed <style> block",
+    "ui.presentation.BASE_CSS": "the always-on stylesheet (caption and chart-label contrast): a fixed <style> block",
 }
 
 HTML_FUNCTIONS = {"html"}  # st.html, components.html, st.components.v1.html

@@ -21,14 +21,16 @@ TIE_LABELS = {
 }
 
 TIE_HELP = {
-    "first": "Every framework's max pooling does this: the first maximum in reading order "
-    "(row by row, left to right) takes the whole gradient.",
+    "first": "What PyTorch, TensorFlow and JAX max pooling do with equal numbers (NaN differs): the first "
+    "maximum in reading order (row by row, left to right) takes the whole gradient. Not universal: old Theano "
+    "CPU pooling gave "
+    "every tied maximum the gradient (the 'all' rule).",
     "last": "The last maximum in reading order takes the whole gradient. A valid choice, "
-    "though no framework's pooling uses it.",
+    "though none of PyTorch, TensorFlow, JAX, Torch7 or ONNX pooling uses it.",
     "split": "Each of the k tied maxima gets 1/k of the gradient. This is what torch.max(x) "
     "over a whole tensor does, and it is a valid subgradient too.",
     "all": "Each tied maximum gets the full gradient, so a window sends out k times what it "
-    "received. Not a subgradient: shown to see why it is wrong.",
+    "received (old Theano CPU pooling did this). Not a subgradient: shown to see why it is wrong.",
     "none": "Tied maxima get nothing, so the window's gradient vanishes. Not a subgradient "
     "of max either: shown to test the claim that it is fine.",
 }
@@ -67,12 +69,30 @@ def _pair_inputs(label: str, attr: str, help_text: str) -> tuple[int, int]:
     return int(values[0]), int(values[1])
 
 
-def sidebar_controls(check_fit: bool = True) -> None:
+NOT_USED_HERE = (
+    "The pooling window and the tie rule are not used on this page: each lesson sets its own. "
+    "The settings are kept for the other pages."
+)
+
+
+def sidebar_controls(check_fit: bool = True, used: bool = True) -> None:
     """Draw the window and tie controls in the sidebar and write their values into the view.
 
     ``check_fit``: say next to the controls when the window does not fit the grid x. Pages
     that pool something else (an image, a convolution's output) check the fit themselves.
+    ``used``: False on a page that ignores these settings; they are then left out (a live control
+    that changes nothing, next to the page's own tie rule, misleads), and the view keeps their values.
     """
+    if not used:
+        with st.sidebar:
+            presentation.toggle()
+            st.caption(NOT_USED_HERE)
+            # A link's window that does not fit x is still named here: the other pages will use it.
+            v = state.view()
+            problem = check_fit and window_problem(v.x.shape, v.kernel, v.stride, v.padding, v.dilation, v.ceil_mode)
+            if problem:
+                st.error(problem, icon="⚠️")
+        return
     _seed_from_view()
     with st.sidebar:
         presentation.toggle()
@@ -89,7 +109,8 @@ def sidebar_controls(check_fit: bool = True) -> None:
             dilation = _pair_inputs("Dilation", "dilation", "Spacing between the positions a window "
                                     "reads; 1 means no gaps.")
             ceil_mode = st.checkbox("Ceil mode", key="ceil", help="Round the output size up, keeping a "
-                                    "last partial window, but never one that starts in the padding.")
+                                    "last partial window. As in PyTorch, that window must start inside the grid "
+                                    "or its top/left padding, never in the bottom/right padding.")
         problem = check_fit and window_problem(state.view().x.shape, kernel, stride, padding, dilation, ceil_mode)
         if problem:
             st.error(problem, icon="⚠️")

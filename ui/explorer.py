@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui import grids, linked, state, text
+from ui import grids, linked, share, state, text
 from ui.model import Pooled, fit_dy, pool_view
 from ui.text import md
 
@@ -178,7 +178,9 @@ def window_panel(p: Pooled, cell: tuple[int, int], *, math_first: bool = False) 
     if p.res.indices[i, j] >= 0:
         for line in text.window_math(p, i, j):
             st.latex(line)
-        st.caption("Boxed values receive gradient; every other cell of the window receives 0.")
+        st.caption("Boxed values receive gradient from this window; the window's other cells receive nothing from it.")
+    for line in text.overlap_sums(p, i, j):
+        st.markdown(line)
     if math_first:
         st.markdown(text.window_story(p, i, j))
 
@@ -216,4 +218,4 @@ def linked_picture(*, font_scale: float = 1.0) -> None:
 def share_box() -> None:
     """The link that reproduces this view, with a copy button."""
     st.markdown("**Share this view** — the link holds the grids and every setting:")
-    st.code(state.share_link(), language=None, wrap_lines=True)
+    share.link_box()

@@ -223,6 +223,10 @@ def mass_notice(p: Pooled) -> str | None:
     )
 
 
+OVERVIEW_SIDE = 256
+"""The whole picture is drawn as block means of at most this many blocks a side (a figure is
+about 270-600 screen pixels): finer grids alias into moiré. A detail shows every pixel."""
+
 DETAIL_SIZES = {0: "the whole picture", 32: "a 32×32 detail", 64: "a 64×64 detail", 128: "a 128×128 detail"}
 
 
@@ -235,9 +239,45 @@ def _parse_detail(text: str | None) -> tuple[int, int, int]:
     return (size, row, col) if size in DETAIL_SIZES and row >= 0 and col >= 0 else (0, 0, 0)
 
 
-def detail_panel(shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
-    """Which part of the picture the figures show first: (top, bottom, left, right), or None for all of it."""
+def tie_corner(p: Pooled, size: int) -> tuple[int, int]:
+    """Top-left corner of the ``size`` x ``size`` detail holding the most windows with a partial tie.
+
+    A partial tie (two or more maxima, but not every cell of the window equal) is where the tie rule
+    picks between pixels of an edge or a texture; a flat area of sky ties everywhere and shows nothing.
+    Candidate corners are tried every ``size // 4`` pixels; ties broken by the first in reading order.
+    """
+    g = p.res.geometry
+    tied, widx = pooling.tied_mask(p.res)
+    n_tied = tied.sum(axis=(-2, -1))
+    n_real = (widx >= 0).sum(axis=(-2, -1))
+    partial = ((n_tied >= 2) & (n_tied < n_real)).astype(np.int64)
+    # Windows counted by where they start in x (row i * s - p); an integral image sums any box of them.
+    integral = np.zeros((partial.shape[0] + 1, partial.shape[1] + 1), dtype=np.int64)
+    integral[1:, 1:] = partial.cumsum(0).cumsum(1)
+    H, W = g.in_shape
+    (sH, sW), (pH, pW) = g.stride, g.padding
+    rows, cols = min(size, H), min(size, W)
+    step = max(1, size // 4)
+    best, corner = -1, (0, 0)
+    for top in range(0, H - rows + 1, step):
+        lo_r = min(max(-(-(top + pH) // sH), 0), partial.shape[0])
+        hi_r = min(max((top + rows - 1 + pH) // sH + 1, lo_r), partial.shape[0])
+        for left in range(0, W - cols + 1, step):
+            lo_c = min(max(-(-(left + pW) // sW), 0), partial.shape[1])
+            hi_c = min(max((left + cols - 1 + pW) // sW + 1, lo_c), partial.shape[1])
+            count = integral[hi_r, hi_c] - integral[lo_r, hi_c] - integral[hi_r, lo_c] + integral[lo_r, lo_c]
+            if count > best:
+                best, corner = int(count), (top, left)
+    return corner
+
+
+def detail_panel(shape: tuple[int, int], p: Pooled | None = None) -> tuple[int, int, int, int] | None:
+    """Which part of the picture the figures show first: (top, bottom, left, right), or None for all of it.
+
+    With no corner in the link, a detail opens where windows tie partially (`tie_corner`), not on flat sky.
+    """
     H, W = shape
+    linked = state.get_extra("imgzoom") is not None
     size, row, col = _parse_detail(state.get_extra("imgzoom"))
     state.seed_widget("img_detail", size)
     columns = st.columns([2, 3, 3])
@@ -246,6 +286,8 @@ def detail_panel(shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
         state.set_extra(imgzoom=None)
         return None
     rows, cols = min(size, H), min(size, W)
+    if not linked and p is not None and "img_row" not in st.session_state:
+        row, col = tie_corner(p, size)
     top = _corner_slider(columns[1], "Top row", "img_row", row, H - rows)
     left = _corner_slider(columns[2], "Left column", "img_col", col, W - cols)
     state.set_extra(imgzoom=f"{size},{top},{left}")
@@ -276,6 +318,7 @@ def figures(p: Pooled, box: tuple[int, int, int, int] | None = None) -> dict:
     """The four full-resolution figures: x, y, win counts and dL/dx; drawn and returned by name."""
     y_box = None if box is None else output_box(p.res.geometry, box)
     scale = presentation.font_scale()
+    side = dict(overview_side=OVERVIEW_SIDE)
     figs = {
         "x": make_image_figure(
             p.x,
@@ -285,9 +328,17 @@ def figures(p: Pooled, box: tuple[int, int, int, int] | None = None) -> dict:
             zrange=(0.0, 1.0),
             view_box=box,
             font_scale=scale,
+            **side,
         ),
         "y": make_image_figure(
-            p.y, name="y", kind="image", title="y = maxpool(x)", zrange=(0.0, 1.0), view_box=y_box, font_scale=scale
+            p.y,
+            name="y",
+            kind="image",
+            title="y = maxpool(x)",
+            zrange=(0.0, 1.0),
+            view_box=y_box,
+            font_scale=scale,
+            **side,
         ),
         "counts": make_image_figure(
             p.win_counts,
@@ -296,9 +347,16 @@ def figures(p: Pooled, box: tuple[int, int, int, int] | None = None) -> dict:
             view_box=box,
             font_scale=scale,
             title=f"Windows won by each pixel (tie rule '{p.tie_policy}')",
+            **side,
         ),
         "dx": make_image_figure(
-            p.dx, name="dL/dx", kind="gradient", title="dL/dx: where the gradient lands", view_box=box, font_scale=scale
+            p.dx,
+            name="dL/dx",
+            kind="gradient",
+            title="dL/dx: where the gradient lands",
+            view_box=box,
+            font_scale=scale,
+            **side,
         ),
     }
     config = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}

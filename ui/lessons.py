@@ -651,7 +651,8 @@ def demo_geometry(p: Pooled, example: Example, key: str) -> None:
             rf"{{{t['s']}}} {closing} + 1 = {value}"
         )
         if value != t["out"]:
-            line += rf" \to {t['out']}\ \text{{(a last window may not start in the padding)}}"
+            side = "bottom" if axis == 0 else "right"
+            line += rf" \to {t['out']}\ \text{{(a last window may not start in the {side} padding)}}"
         st.latex(line)
     _grid_figures(p, example.focus, key, show=("x", "dx"))
     st.table(geometry_table(example, _plain(example)))
@@ -685,11 +686,12 @@ LESSONS: tuple[Lesson, ...] = (
             "Going back, ask how much L moves when one cell of x moves a little. Move a cell that lost, and the "
             "window's maximum stays where it was: y does not change, so L does not either. Move the winner, and y "
             "moves with it one for one.",
-            "So the winner receives the window's whole dL/dy, and every other cell of the window receives 0.",
+            "So the winner receives the window's whole dL/dy, and the window's other cells receive nothing from this "
+            "window (a cell that wins an overlapping window still gets that window's share).",
         ),
         formulas=(
             r"y_{i,j} = \max_{(r,c) \in W_{i,j}} x_{r,c}",
-            r"\frac{\partial L}{\partial x_{r,c}} = \begin{cases} \dfrac{\partial L}{\partial y_{i,j}} & "
+            r"\frac{\partial y_{i,j}}{\partial x_{r,c}} = \begin{cases} 1 & "
             r"\text{if } x_{r,c} \text{ wins } W_{i,j} \\[4pt] 0 & \text{otherwise} \end{cases}",
         ),
         parts=(Part("main", "Example", Example(_LESSON1_X, (2, 2), dy=[[1, -2], [3, 0.5]], focus=(0, 1))),),
@@ -830,7 +832,8 @@ LESSONS: tuple[Lesson, ...] = (
             "**Dilation** spreads a window's positions apart: a 2×2 kernel with dilation 2 reads cells two apart. "
             "The cells it skips are not in that window at all.",
             "**Ceil mode** rounds the output size up, adding a last, partial window where the floor would leave "
-            "cells out (a window never starts in the padding, though). A cell no window reads gets no gradient, "
+            "cells out. That last window must start inside x or in its top or left padding, never in the bottom or "
+            "right padding. A cell no window reads gets no gradient, "
             "however large it is.",
         ),
         formulas=(
@@ -891,9 +894,26 @@ def link_warnings(lesson_problem: str | None) -> None:
         st.warning(f"The link's `{LESSON}` could not be used: {md(lesson_problem)}", icon=":material/link_off:")
 
 
+SCROLL_TOP = "_lessons_scroll_top"
+"""Set by a Previous/Next click: the next run scrolls the page back to the lesson's title."""
+
+
 def go_to(n: int) -> None:
-    """Show lesson n (a button callback); its example choice starts from the first."""
+    """Show lesson n (a button callback); its example choice starts from the first, read from the top."""
     state.set_extra(**{LESSON: str(n), PART: None})
+    st.session_state[SCROLL_TOP] = True
+
+
+def _scroll_to_top() -> None:
+    # Streamlit keeps the scroll position across reruns, so after Next a student would land on
+    # the new lesson's footer. A fixed script (nothing a user typed) scrolls the main area up.
+    st.html(
+        "<script>(() => { const up = () => { for (const s of ['[data-testid=\"stMain\"]', "
+        "'[data-testid=\"stAppViewContainer\"]', '[data-testid=\"stAppScrollToBottomContainer\"]']) "
+        "{ const e = document.querySelector(s); if (e) e.scrollTop = 0; } window.scrollTo(0, 0); }; "
+        "up(); setTimeout(up, 60); setTimeout(up, 400); })();</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def current_part(lesson: Lesson) -> Part:
@@ -951,6 +971,11 @@ def _on_part(key: str) -> None:
 def header(n: int) -> None:
     """Progress, and a list to jump to any lesson."""
     total = len(LESSONS)
+    scroll = st.session_state.pop(SCROLL_TOP, False)
+    # The script goes before the header on odd lessons and after it on even ones: a change of
+    # element type at a position makes the browser mount (and so run) it again on every click.
+    if scroll and n % 2:
+        _scroll_to_top()
     left, right = st.columns([3, 2], gap="large", vertical_alignment="bottom")
     with left:
         st.progress(n / total, text=f"Lesson {n} of {total}")
@@ -963,6 +988,8 @@ def header(n: int) -> None:
             on_change=_on_pick,
             format_func=lambda k: f"{k}. {LESSONS[k - 1].title}",
         )
+    if scroll and not n % 2:
+        _scroll_to_top()
 
 
 def body(n: int) -> None:

@@ -16,12 +16,12 @@ import streamlit as st
 import pooling
 from figures import format_value, make_grid_figure, selected_cell
 from figures.matrix import make_selection_matrix_figure
-from ui import state
+from ui import presentation, state
 from ui.codec import GridError, format_number, parse_pasted_grid
 from ui.explorer import figure_size
 from ui.grids import PASTE_BOX_CHARS  # parsed as a pasted grid, so the same bound
 from ui.model import Pooled, Window, window_of
-from ui.text import latex_number, md
+from ui.text import latex_factor, latex_number, md
 
 MODE = "mview"  # link parameter: "1d" for the vector mode, absent for the grid
 VECTOR = "vec"  # link parameter: the vector x, comma separated
@@ -281,7 +281,7 @@ def row_equation(case: MatrixCase, row: int) -> str:
     cols, weights = r.input_index[mine], r.weight[mine]
     x = case.x.reshape(-1)
     symbols = _sum([rf"{_weight(w)} \cdot {case.in_tex(c)}" for c, w in zip(cols, weights)])
-    numbers = _sum([rf"{_weight(w)} \cdot {latex_number(x[c])}" for c, w in zip(cols, weights)])
+    numbers = _sum([rf"{_weight(w)} \cdot {latex_factor(x[c])}" for c, w in zip(cols, weights)])
     value = latex_number(case.s_times_x()[row])
     return rf"{case.out_tex(row)} = S_{{{row},:}}\,x = {symbols} = {numbers} = {value}"
 
@@ -306,7 +306,7 @@ def column_equations(case: MatrixCase, row: int) -> tuple[list[str], str | None]
         symbols = _sum(
             [rf"{_weight(w)} \cdot \frac{{\partial L}}{{\partial {case.out_tex(o)}}}" for o, w in zip(outs, weights)]
         )
-        numbers = _sum([rf"{_weight(w)} \cdot {latex_number(dy[o])}" for o, w in zip(outs, weights)])
+        numbers = _sum([rf"{_weight(w)} \cdot {latex_factor(dy[o])}" for o, w in zip(outs, weights)])
         column = rf"(S^\top)_{{{c},:}}\,\frac{{\partial L}}{{\partial y}}"
         lines.append(rf"{grad} = {column} = {symbols} = {numbers} = {latex_number(dx[c])}")
     note = None
@@ -340,9 +340,10 @@ def full_products(case: MatrixCase, row: int) -> list[str] | None:
     x_row = [[latex_number(v) for v in case.x.reshape(-1)]]
     dy_row = [[entry(o, latex_number(v)) for o, v in enumerate(case.dy.reshape(-1))]]
     dx_row = [[latex_number(v) for v in case.dx.reshape(-1)]]
+    # x gets a line of its own: S and x side by side (up to 16 + 16 columns) are wider than the page.
     return [
-        rf"\underbrace{{{_bmatrix(y_col)}}}_{{S\,x}} = \underbrace{{{_bmatrix(s_rows)}}}_{{S}}"
-        rf"\,\underbrace{{{_bmatrix(x_row)}^\top}}_{{x}}",
+        rf"\underbrace{{{_bmatrix(y_col)}}}_{{S\,x}} = \underbrace{{{_bmatrix(s_rows)}}}_{{S}}\,x",
+        rf"x = {_bmatrix(x_row)}^\top",
         rf"\underbrace{{{_bmatrix(dx_row)}}}_{{(\partial L/\partial x)^\top}} = "
         rf"\underbrace{{{_bmatrix(dy_row)}}}_{{(\partial L/\partial y)^\top}}\,S",
     ]
@@ -400,6 +401,7 @@ def matrix_figure(case: MatrixCase, row: int) -> None:
         selected_row=row,
         window_columns=case.window_columns(row),
         title=f"S under '{case.tie_policy}': {case.n_out} rows (outputs) × {case.n_in} columns (inputs)",
+        font_scale=presentation.font_scale(),
     )
     st.plotly_chart(
         fig,
@@ -428,10 +430,16 @@ def grid_figures(case: MatrixCase, row: int) -> None:
             **marks,
             highlight_cells=case.window_cells(row),
             padding=padding,
-            height=size["height"],
+            height=presentation.grown(size["height"]),
+            font_scale=presentation.font_scale(),
         ),
         "matrix_y_chart": make_grid_figure(
-            case.y, name="y", title="y = maxpool(x)", highlight_cells=np.array([cell]), height=size["height"]
+            case.y,
+            name="y",
+            title="y = maxpool(x)",
+            highlight_cells=np.array([cell]),
+            height=presentation.grown(size["height"]),
+            font_scale=presentation.font_scale(),
         ),
         "matrix_dx_chart": make_grid_figure(
             case.dx,
@@ -441,7 +449,8 @@ def grid_figures(case: MatrixCase, row: int) -> None:
             **marks,
             highlight_cells=np.array([divmod(int(c), W) for c in receivers]).reshape(-1, 2) if len(receivers) else None,
             padding=padding,
-            height=size["height"],
+            height=presentation.grown(size["height"]),
+            font_scale=presentation.font_scale(),
         ),
     }
     for col, (key, fig) in zip(st.columns(3), figs.items()):

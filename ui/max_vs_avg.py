@@ -16,7 +16,7 @@ import streamlit as st
 import pooling
 from figures import format_value, make_grid_figure, selected_cell
 from figures.compare import make_mass_figure
-from ui import state, text
+from ui import presentation, state, text
 from ui.explorer import figure_size
 from ui.model import Pooled
 
@@ -138,7 +138,7 @@ def avg_window_math(c: Comparison, cell: tuple[int, int]) -> tuple[list[str], st
         rf"y^{{\mathrm{{avg}}}}_{{{i},{j}}} = \tfrac{{1}}{{{divisor}}} \sum {matrix} = "
         rf"{text.latex_number(c.avg.out[i, j])}",
         rf"\frac{{\partial L}}{{\partial x_{{h,w}}}} \mathrel{{+}}= \tfrac{{1}}{{{divisor}}} \cdot "
-        rf"\frac{{\partial L}}{{\partial y_{{{i},{j}}}}} = \tfrac{{1}}{{{divisor}}} \cdot {text.latex_number(g)} = "
+        rf"\frac{{\partial L}}{{\partial y_{{{i},{j}}}}} = \tfrac{{1}}{{{divisor}}} \cdot {text.latex_factor(g)} = "
         rf"{text.latex_number(share)}",
     ]
     who = f"Each of the window's {real} cells of x receives {format_value(share)}"
@@ -163,7 +163,8 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
     receivers = p.receivers(*cell)
     size = figure_size(p.x.shape)
     marks = dict(winner_mask=p.win_counts > 0, win_counts=p.win_counts) if size["marks"] else {}
-    h = size["height"]
+    h = presentation.grown(size["height"])
+    scale = presentation.font_scale()
     avg_window = ageom.window_cells(*acell)
     figs = {
         "mva_x_chart": make_grid_figure(
@@ -174,6 +175,7 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
             highlight_cells=geom.window_cells(*cell),
             padding=geom.padding,
             height=h,
+            font_scale=scale,
         ),
         "mva_y_max_chart": make_grid_figure(
             p.y,
@@ -182,6 +184,7 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
             highlight_cells=np.array([cell]),
             selectable=True,
             height=h,
+            font_scale=scale,
         ),
         "mva_y_avg_chart": make_grid_figure(
             c.avg.out,
@@ -190,6 +193,7 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
             highlight_cells=np.array([acell]),
             selectable=True,
             height=h,
+            font_scale=scale,
         ),
         "mva_dy_chart": make_grid_figure(
             p.dy,
@@ -198,6 +202,7 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
             title="dL/dy: upstream gradient",
             highlight_cells=np.array([cell]),
             height=h,
+            font_scale=scale,
         ),
         "mva_dx_max_chart": make_grid_figure(
             p.dx,
@@ -208,17 +213,26 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
             highlight_cells=receivers if len(receivers) else None,
             padding=geom.padding,
             height=h,
+            font_scale=scale,
         ),
         "mva_dx_avg_chart": make_grid_figure(
             c.avg_dx,
             name="dL/dx avg",
             kind="gradient",
-            title="dL/dx, average: every cell of the window",
+            title="dL/dx, average: whole window",
             highlight_cells=avg_window,
             padding=ageom.padding,
             height=h,
+            font_scale=scale,
         ),
     }
+    # Both dL/dx on one colour scale: the page compares them, and each on its own range would paint
+    # average pooling's 0.25 as dark as max pooling's 1.
+    both = np.concatenate([p.dx.ravel(), c.avg_dx.ravel()])
+    both = np.abs(both[np.isfinite(both)])
+    limit = float(both.max()) if both.size and both.max() > 0 else 1.0
+    for key in ("mva_dx_max_chart", "mva_dx_avg_chart"):
+        figs[key].update_traces(zmin=-limit, zmax=limit, selector=dict(name="grid"))
     keys = list(figs)
     # Big grids: x and the two dL/dx (the size of x) get more room than the y-sized figures.
     big = max(p.x.shape) > 10
@@ -268,6 +282,8 @@ def mass_chart(c: Comparison) -> None:
         {f"max ('{c.max.tie_policy}')": c.max_mass, "average": c.avg_mass},
         reference=[c.max_dy_total, c.avg_dy_total],
         title="Gradient mass handed to x",
+        height=presentation.grown(300),
+        font_scale=presentation.font_scale(),
     )
     st.plotly_chart(fig, key="mva_mass_chart", config={"displayModeBar": False})
 

@@ -13,8 +13,8 @@ import pooling
 from figures import format_value, make_grid_figure
 from figures.network import make_kernel_check_figure
 from pooling import network
-from ui import presentation, state
-from ui.codec import GridError, format_grid, parse_grid
+from ui import grids, presentation, state
+from ui.codec import DEFAULT_X, GridError, format_grid, parse_grid
 from ui.model import Window, window_of
 from ui.text import latex_number, md
 
@@ -34,6 +34,32 @@ PRESETS = {
     "horizontal": ("Horizontal edges", {2: [[1, 1], [-1, -1]], 3: [[1, 2, 1], [0, 0, 0], [-1, -2, -1]]}),
     "blur": ("Average", {2: [[0.25, 0.25], [0.25, 0.25]], 3: [[1 / 9] * 3] * 3}),
 }
+
+
+NETWORK_X = np.array(
+    [[7, 12, 3, 18, 5], [14, 1, 20, 9, 16], [4, 22, 11, 2, 13], [19, 8, 15, 24, 6], [10, 17, 21, 23, 25]],
+    dtype=np.float64,
+)
+"""The page's starting x when the view still holds the default 4×4 grid: through a 2×2 kernel that grid
+leaves a 3×3 z and so a single 2×2 pooling window; this 5×5 one leaves a 4×4 z and four windows."""
+OPENED = "_network_opened"
+
+
+def open_with_several_windows() -> str | None:
+    """On the session's first visit, swap the untouched default x for `NETWORK_X`; a note saying so, or None.
+
+    A grid the user typed or linked is never replaced.
+    """
+    if st.session_state.get(OPENED):
+        return None
+    st.session_state[OPENED] = True
+    if not np.array_equal(state.view().x, DEFAULT_X) or state.opened_with_link():
+        return None
+    grids.set_grid("x", NETWORK_X)
+    return (
+        "The default 4×4 x would leave a single pooling window here, so this page starts on a 5×5 x "
+        "(the Explorer shows it too)."
+    )
 
 
 def _entry_key(a: int, b: int) -> str:
@@ -187,6 +213,7 @@ def figures(nv: NetworkView) -> dict:
     forward_h = _row_height(net.x.shape[0], net.z.shape[0] + 2 * pad, net.y.shape[0])
     backward_h = _row_height(net.x.shape[0], net.z.shape[0] + 2 * pad, nv.dy.shape[0])
     scale = presentation.font_scale()
+    forward_h, backward_h = presentation.grown(forward_h), presentation.grown(backward_h)
     figs = {
         "x": make_grid_figure(net.x, name="x", title="x: input", height=forward_h, font_scale=scale),
         "z": make_grid_figure(net.z, name="z", title="z = conv(x, K)", height=forward_h, font_scale=scale),
@@ -310,15 +337,13 @@ def check_panel(nv: NetworkView) -> dict:
             name="dL/dK",
             kind="gradient",
             title=f"dL/dK (backward pass, '{nv.tie_policy}')",
-            height=300,
+            height=presentation.grown(300),
             font_scale=presentation.font_scale(),
         )
     }
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.plotly_chart(figs["dk"], key="net_dk_chart", config={"displayModeBar": False})
-        if nv.check is not None:
-            st.table(check_table(nv))
     with right:
         level, sentence = check_verdict(nv)
         {"success": st.success, "warning": st.warning, "error": st.error}[level](sentence)
@@ -333,9 +358,12 @@ def check_panel(nv: NetworkView) -> dict:
                 tie_policy=nv.tie_policy,
                 forward=nv.check.forward if kinked else None,
                 backward=nv.check.backward if kinked else None,
+                height=presentation.grown(320),
                 font_scale=presentation.font_scale(),
             )
             st.plotly_chart(figs["check"], key="net_check_chart", config={"displayModeBar": False})
+    if nv.check is not None:
+        st.table(check_table(nv))  # full width: four columns of six-digit numbers overflow the narrow column
     return figs
 
 
@@ -362,6 +390,12 @@ def _latex(v: float) -> str:
     return latex_number(v) if not np.isfinite(v) else f"{float(v) + 0.0:.6g}"
 
 
+def _factor(v: float) -> str:
+    """A term of a product: a negative number in parentheses."""
+    s = _latex(v)
+    return f"({s})" if s.startswith("-") else s
+
+
 def kernel_math(nv: NetworkView) -> list[str]:
     """LaTeX: dL/dK[a, b] as the sum over the cells of z that pass gradient, with numbers."""
     dz, x = nv.grads.dz, nv.net.x
@@ -377,8 +411,8 @@ def kernel_math(nv: NetworkView) -> list[str]:
             lines.append(head + "0")
             continue
         shown = active[:MAX_TERMS]
-        symbols = " + ".join(rf"{_latex(dz[i, j])} \cdot x_{{{i + a},{j + b}}}" for i, j in shown)
-        numbers = " + ".join(rf"{_latex(dz[i, j])} \cdot {_latex(x[i + a, j + b])}" for i, j in shown)
+        symbols = " + ".join(rf"{_factor(dz[i, j])} \cdot x_{{{i + a},{j + b}}}" for i, j in shown)
+        numbers = " + ".join(rf"{_factor(dz[i, j])} \cdot {_factor(x[i + a, j + b])}" for i, j in shown)
         if len(active) > MAX_TERMS:
             more = rf" + \dots\ (\text{{{len(active) - MAX_TERMS} more}})"
             symbols += more

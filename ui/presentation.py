@@ -31,6 +31,27 @@ html { font-size: 23px; }
 """
 
 
+# Always on, in both themes (constant, like the stylesheet above). Streamlit draws captions and
+# Plotly draws axis labels in a faded grey of about 3.7-3.9:1 against the page; WCAG AA asks 4.5:1.
+# Captions take the body text colour, slightly lightened (about 7:1 light, 12:1 dark); chart
+# labels outside the plot area take the body text colour itself (currentColor follows the theme).
+# A page's key sentence is set larger than body text.
+BASE_CSS = """
+<style>
+[data-testid="stCaptionContainer"] { color: inherit !important; opacity: 0.82; }
+[data-testid="stPlotlyChart"] :is(.xtick, .ytick, .g-xtitle, .g-ytitle, .cbaxis, .colorbar, .cbtitle) text,
+[data-testid="stPlotlyChart"] text:is(.gtitle, .legendtext, .xtitle, .ytitle) { fill: currentColor !important; }
+.st-key-key_sentence p { font-size: 1.2rem; line-height: 1.5; }
+</style>
+"""
+
+
+def key_sentence(words: str) -> None:
+    """A page's key sentence (constant text from the page file), larger than body text rather than a grey caption."""
+    with st.container(key="key_sentence"):
+        st.markdown(words)
+
+
 def is_on() -> bool:
     """Whether presentation mode is on: the toggle's value, or the link's before the toggle exists."""
     if PRESENT in st.session_state:
@@ -41,6 +62,13 @@ def is_on() -> bool:
 def font_scale() -> float:
     """The ``font_scale`` pages pass to figure builders: `FONT_SCALE` when presenting, else 1."""
     return FONT_SCALE if is_on() else 1.0
+
+
+def grown(height: int | None) -> int | None:
+    """A figure height for this mode: ``height`` times the font scale when presenting (None stays None: the
+    builder then sizes the figure from its cells, with the font scale). Fonts and margins grow with the scale,
+    so a fixed height would leave less room for the plot, and figures would shrink exactly when presenting."""
+    return None if height is None else int(height * font_scale())
 
 
 def toggle() -> bool:
@@ -66,6 +94,8 @@ def secondary(label: str):
 
 
 def inject_css() -> None:
-    """Enlarge the page's text when presentation mode is on (call once per run, from ``app.py``)."""
+    """Readable captions and chart labels always; larger text when presentation mode is on (once per run, from
+    ``app.py``)."""
+    st.html(BASE_CSS)
     if is_on():
         st.html(PRESENTATION_CSS)

@@ -14,7 +14,7 @@ import streamlit as st
 
 from figures import format_value, make_grid_figure, selected_cell
 from figures.steps import make_verdict_figure, paired_height, verdict_hover
-from ui import grids, presentation, state, text
+from ui import grids, presentation, share, text
 from ui.model import Pooled
 from ui.text import md
 
@@ -47,8 +47,19 @@ class Verdict:
     def n_cells(self) -> int:
         return int(self.correct.size)
 
+    @property
+    def blank(self) -> bool:
+        """Nothing answered: every cell is 0 while some cell gets gradient.
+
+        Counted cell by cell, such an answer would be "mostly right" (every cell that gets nothing
+        matches its 0), so a blank answer is not scored at all.
+        """
+        return not np.any(self.answer != 0) and bool(np.any(self.right != 0))
+
     def summary(self) -> str:
-        """``"13 of 16 cells right"``."""
+        """``"13 of 16 cells right"``, or that there is no answer to score yet."""
+        if self.blank:
+            return "No answer yet: every cell of your dL/dx is 0"
         return f"{self.n_right} of {self.n_cells} cells right"
 
     def receivers(self) -> tuple[int, int, int]:
@@ -73,7 +84,11 @@ def mistake_notes(verdict: Verdict, contributions: dict) -> list[str]:
         r, c = int(r), int(c)
         parts = contributions.get((r, c), [])
         if parts:
-            sums = " + ".join(f"{format_value(q.amount)} from y[{q.output_cell[0]}, {q.output_cell[1]}]" for q in parts)
+            sums = " + ".join(
+                f"{format_value(q.amount) if n == 0 else text.plain_term(q.amount)} from y[{q.output_cell[0]}, "
+                f"{q.output_cell[1]}]"
+                for n, q in enumerate(parts)
+            )
             why = f"it gets {sums}" + (f" = {format_value(verdict.right[r, c])}" if len(parts) > 1 else "")
         else:
             why = "no window sends it anything, so it gets 0"
@@ -97,6 +112,12 @@ def _set_answer(grid: np.ndarray) -> None:
     grid = np.array(grid, dtype=np.float64)
     st.session_state[ANSWER] = grid
     grids.reset_editor(EDITOR, grid)
+
+
+def reset_answer(grid: np.ndarray) -> None:
+    """Start the answer over (a new question from outside the page, e.g. the graded sequence)."""
+    _set_answer(grid)
+    st.session_state[REVEALED] = False
 
 
 def current_answer(shape: tuple[int, int]) -> np.ndarray:
@@ -153,7 +174,8 @@ def _toggle_cell(chart_key: str) -> None:
 def action_buttons(p: Pooled) -> None:
     """New example, clear the answer, and reveal (or hide again)."""
     shape = p.x.shape
-    columns = st.columns([1.2, 1.2, 1.2, 3], vertical_alignment="bottom")
+    # Wide enough for "Clear my answer" with its icon at 1280 px (narrower columns cut it off).
+    columns = st.columns([1.4, 1.6, 1.3, 2.7], vertical_alignment="bottom")
     columns[0].button(
         "New example",
         key="quiz_new",
@@ -284,7 +306,13 @@ def reveal_panel(p: Pooled, answer: np.ndarray) -> None:
     if extra:
         details += f", and to {extra} {'cell that gets' if extra == 1 else 'cells that get'} none"
     details += "."
-    if verdict.n_right == verdict.n_cells:
+    if verdict.blank:
+        details = (
+            f"Nothing is scored: {receiving} {'cell gets' if receiving == 1 else 'cells get'} gradient here. "
+            "Mark them (click x or type in the table) and reveal again; the right answer is below."
+        )
+        st.warning(f"{headline} {details}", icon="✍️")
+    elif verdict.n_right == verdict.n_cells:
         st.success(f"{headline} {details}", icon="🎉")
     else:
         st.warning(f"{headline} {details}", icon="✍️")
@@ -342,4 +370,4 @@ def revealed() -> bool:
 def share_note() -> None:
     """The link holds the question (x, dL/dy, window, tie rule), never the answer."""
     st.caption("Share this question: the link holds x, dL/dy, the window and the tie rule, not the answer.")
-    st.code(state.share_link(), language=None, wrap_lines=True)
+    share.link_box()

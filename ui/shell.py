@@ -32,6 +32,10 @@ OWN_INPUT_PAGES = ("pages/images.py", "pages/network.py", "pages/adaptive.py", "
 does not check the window against x."""
 
 
+SIDEBAR_UNUSED_PAGES = ("pages/lessons.py",)
+"""Pages that set their own window and tie rule (each lesson's example), so the sidebar's are hidden there."""
+
+
 def frame(run_page: Callable[[], object], page_file: str = "pages/explorer.py") -> None:
     """Draw the shared sidebar controls, run the page, then write the view into the URL.
 
@@ -39,7 +43,7 @@ def frame(run_page: Callable[[], object], page_file: str = "pages/explorer.py") 
     controls draws its own sidebar section; ``state.sync_url`` hands a teacher's view to the room.
     """
     classroom.before_page(page_file)
-    controls.sidebar_controls(check_fit=page_file not in OWN_INPUT_PAGES)
+    controls.sidebar_controls(check_fit=page_file not in OWN_INPUT_PAGES, used=page_file not in SIDEBAR_UNUSED_PAGES)
     classroom.sidebar_panel()
     classroom.status_bar()
     run_page()

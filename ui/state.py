@@ -18,6 +18,7 @@ from ui.escape import md
 
 VIEW = "view"
 URL_ERRORS = "url_errors"
+OPENED_WITH = "_opened_with"
 
 
 def view() -> ViewState:
@@ -27,7 +28,15 @@ def view() -> ViewState:
         state, errors = decode_view(params)
         st.session_state[VIEW] = state
         st.session_state[URL_ERRORS] = errors
+        st.session_state[OPENED_WITH] = frozenset(params)
     return st.session_state[VIEW]
+
+
+def opened_with_link() -> bool:
+    """Whether this session was opened with a link that set anything: a page then never swaps in its own
+    teaching default, since the link is to reproduce its view exactly."""
+    view()
+    return bool(st.session_state.get(OPENED_WITH))
 
 
 def update(**changes) -> ViewState:

@@ -19,7 +19,7 @@ import streamlit as st
 import pooling
 from figures import format_value, make_grid_figure
 from figures.steps import make_partial_grid_figure, paired_height
-from ui import presentation, state, text
+from ui import presentation, share, state, text
 from ui.model import Pooled, pool_view
 from ui.text import md
 
@@ -254,7 +254,7 @@ def adding_up_sentence(step: Step, received: dict) -> str | None:
         sources = received.get(rc.cell, [])
         if len(sources) < 2:
             continue
-        earlier = " + ".join(format_value(a) for _, _, a in sources[:-1])
+        earlier = text.plain_sum(a for _, _, a in sources[:-1])
         from_cells = ", ".join(f"y[{o[0]}, {o[1]}]" for o, _, _ in sources[:-1])
         r, c = rc.cell
         parts.append(
@@ -496,9 +496,10 @@ def _controls(pos: int, n_steps: int, playing: bool) -> None:
         width="stretch",
         help="Jump to the last step",
     )
-    position, speed = st.columns([4, 1], vertical_alignment="bottom")
+    position, speed = st.columns([5, 2], vertical_alignment="bottom")
     with speed:
-        st.select_slider("Speed", SPEEDS, value=1.0, key=SPEED, format_func=lambda s: f"{s:g} s per step")
+        # A select box: a select slider's value labels ran past this narrow column.
+        st.selectbox("Speed", SPEEDS, index=SPEEDS.index(1.0), key=SPEED, format_func=lambda s: f"{s:g} s per step")
     n_windows = n_steps // 2
     label = f"Step (1–{n_windows}: forward, {n_windows + 1}–{n_steps}: backward)"
     with position:
@@ -636,4 +637,4 @@ def _step_math(p: Pooled, plan: StepPlan, step: Step, *, side_by_side: bool = Fa
 def share_box() -> None:
     """The link to this view at this step."""
     st.markdown("**Share this step** — the link holds the grids, every setting and the step:")
-    st.code(state.share_link(), language=None, wrap_lines=True)
+    share.link_box()

@@ -57,7 +57,7 @@ def window_math(p: Pooled, i: int, j: int) -> list[str]:
         r, c = divmod(flat, W)
         lines.append(
             rf"\frac{{\partial L}}{{\partial x_{{{r},{c}}}}} \mathrel{{+}}= {_fraction(w)} \cdot "
-            rf"\frac{{\partial L}}{{\partial y_{{{i},{j}}}}} = {_fraction(w)} \cdot {latex_number(g)} "
+            rf"\frac{{\partial L}}{{\partial y_{{{i},{j}}}}} = {_fraction(w)} \cdot {latex_factor(g)} "
             rf"= {latex_number(w * g)}"
         )
     return lines
@@ -84,8 +84,8 @@ def window_story(p: Pooled, i: int, j: int) -> str:
     if len(tied_cells) == 1:
         return (
             f"The maximum of window ({i}, {j}) is {value} at x{_cells(tied_cells)}: only that cell receives "
-            f"dL/dy[{i}, {j}] = {format_value(p.dy[i, j])}; the others get 0, because nudging them "
-            "does not change y."
+            f"dL/dy[{i}, {j}] = {format_value(p.dy[i, j])}; the window's other cells get nothing from "
+            f"it, because nudging them does not change y[{i}, {j}]."
         )
     return (
         f"Window ({i}, {j}) has a {len(tied_cells)}-way tie at {value} ({_cells(tied_cells)}). Under "
@@ -131,3 +131,39 @@ def contribution_hover(p: Pooled) -> np.ndarray:
 
 def _share(w: float) -> str:
     return "" if w == 1 else f"{format_value(w)} × dL/dy = "
+
+
+def latex_factor(v: float) -> str:
+    """A number for a LaTeX product or sum: a negative in parentheses, ``1 \\cdot (-1)``."""
+    s = latex_number(v)
+    return f"({s})" if s.startswith("-") else s
+
+
+def plain_term(v: float) -> str:
+    """A number for a plain-text sum or product: negatives in parentheses, as in ``3 + (−1)``."""
+    s = format_value(v)
+    return f"({s})" if s.startswith(("−", "-")) else s
+
+
+def plain_sum(values) -> str:
+    """``3 + (−1) + 2``: the terms of a sum, any negative term after the first in parentheses."""
+    values = list(values)
+    if not values:
+        return "0"
+    return " + ".join([format_value(values[0]), *(plain_term(v) for v in values[1:])])
+
+
+def overlap_sums(p: Pooled, i: int, j: int) -> list[str]:
+    """For each cell window (i, j) sends gradient to that also wins other windows: its dL/dx as the sum of
+    what every window sends it, e.g. ``dL/dx[1, 1] = 1 + 2 + (-1) = 2, from y[0, 0], y[0, 1], y[1, 0]``."""
+    lines = []
+    for r, c in p.receivers(i, j):
+        parts = p.contributions.get((int(r), int(c)), [])
+        if len(parts) < 2:
+            continue
+        sources = ", ".join(f"y[{q.output_cell[0]}, {q.output_cell[1]}]" for q in parts)
+        lines.append(
+            f"dL/dx[{r}, {c}] = {plain_sum(q.amount for q in parts)} = {format_value(p.dx[r, c])}, "
+            f"from {sources}: overlapping windows add up."
+        )
+    return lines

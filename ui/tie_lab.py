@@ -18,8 +18,8 @@ import pooling
 from figures import format_value, make_grid_figure, selected_cell
 from figures.compare import make_mass_figure
 from figures.tie_lab import make_probe_figure, make_window_mass_figure
-from ui import grids, state
-from ui.codec import GridError, format_number, parse_number
+from ui import grids, presentation, state
+from ui.codec import DEFAULT_X, GridError, format_number, parse_number
 from ui.explorer import figure_size
 from ui.model import Pooled
 from ui.text import md
@@ -89,6 +89,26 @@ def _apply_preset(kind: str, shape: tuple[int, int], geometry: pooling.PoolGeome
     grids.set_grid("x", grid)
     state.set_extra(**{PROBE: None})  # probe the new grid's first tied cell
     st.session_state[PRESET_NOTE] = (grid, f"{PRESETS[kind]}: {note}")
+
+
+OPENED = "_tie_lab_opened"
+
+
+def open_on_a_tie(p: Pooled | None) -> bool:
+    """On the session's first visit, swap the untouched default x (it has no tie) for the two-way preset.
+
+    A lab about ties that opens on "no window ties" teaches nothing. A grid the user typed or
+    linked is never replaced. Returns whether x was replaced (the caller pools again).
+    """
+    if st.session_state.get(OPENED):
+        return False
+    st.session_state[OPENED] = True
+    if p is None or p.ties or not np.array_equal(state.view().x, DEFAULT_X) or state.opened_with_link():
+        return False
+    _apply_preset("two", p.x.shape, p.geometry)
+    grid, note = st.session_state[PRESET_NOTE]
+    st.session_state[PRESET_NOTE] = (grid, f"{note} (The default grid has no tie, so the lab starts on this one.)")
+    return True
 
 
 def preset_buttons(p: Pooled | None, shape: tuple[int, int]) -> None:
@@ -333,6 +353,8 @@ def x_figure(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
         highlight_cells=np.array([cell]),
         padding=p.geometry.padding,
         selectable=True,
+        font_scale=presentation.font_scale(),
+        height=presentation.grown(figure_size(p.x.shape)["height"]),
     )
     st.plotly_chart(
         fig, key="tie_lab_x_chart", on_select=_on_x_click, selection_mode="points", config={"displayModeBar": False}
@@ -360,7 +382,8 @@ def policy_figures(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
                 winner_mask=result.dx != 0 if size["marks"] else None,
                 highlight_cells=np.array([cell]),
                 padding=p.geometry.padding,
-                height=520 if per_row == 2 else size["height"],
+                height=presentation.grown(520 if per_row == 2 else size["height"]),
+                font_scale=presentation.font_scale(),
             )
             if per_row == 5:
                 # Five across leaves no room for a colour bar; the values are printed in the cells.
@@ -368,7 +391,7 @@ def policy_figures(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
                 fig.update_layout(margin=dict(l=36, r=4))
             with col:
                 st.plotly_chart(fig, key=f"tie_lab_dx_{result.tie_policy}", config={"displayModeBar": False})
-                st.caption(f"Σ dL/dx = {format_value(result.total_mass)} · Σ dL/dy = {format_value(lab.dy_total)}")
+                st.caption(f"Σ dL/dx = {format_value(result.total_mass)}; Σ dL/dy = {format_value(lab.dy_total)}")
                 _verdict_text(result)
 
 
@@ -450,6 +473,8 @@ def window_mass_table(p: Pooled, lab: TieLab) -> pd.DataFrame:
             shown,
             [p.dy[w] for w in shown],
             {policy: [r.window_mass[w] for w in shown] for policy, r in lab.policies.items()},
+            height=presentation.grown(340),
+            font_scale=presentation.font_scale(),
         )
         st.plotly_chart(fig, key="tie_lab_window_mass_chart", config={"displayModeBar": False})
         hidden = len([w for w in windows if w in tied_windows]) - len(shown)
@@ -462,7 +487,9 @@ def mass_chart(lab: TieLab) -> None:
     fig = make_mass_figure(
         {policy: r.total_mass for policy, r in lab.policies.items()},
         reference=lab.dy_total,
-        title="Total gradient mass Σ dL/dx under each rule",
+        title="Σ dL/dx under each rule",
+        height=presentation.grown(300),
+        font_scale=presentation.font_scale(),
     )
     st.plotly_chart(fig, key="tie_lab_mass_chart", config={"displayModeBar": False})
 
@@ -507,7 +534,8 @@ def difference_figures(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
             title=titles[name],
             highlight_cells=np.array([cell]),
             padding=p.geometry.padding,
-            height=figure_size(p.x.shape)["height"],
+            height=presentation.grown(figure_size(p.x.shape)["height"]),
+            font_scale=presentation.font_scale(),
         )
         with col:
             st.plotly_chart(fig, key=f"tie_lab_fd_{name}", config={"displayModeBar": False})
@@ -561,7 +589,8 @@ def frameworks_note() -> None:
     st.markdown(
         "**Window pooling picks one winner.** PyTorch's `max_pool2d`, TensorFlow's `max_pool` and JAX's "
         "`reduce_window` with `max` each keep the *first* maximum they meet, reading the window row by row "
-        "from the left, and hand it the whole gradient: the **first** rule.\n\n"
+        "from the left, and hand it the whole gradient: the **first** rule. Not every library has: old Theano's "
+        "CPU pooling gradient gave every tied maximum the full gradient, the **all** rule.\n\n"
         "**A max over a whole tensor shares.** `torch.max(x)`, `torch.amax`, `tf.reduce_max` and `jnp.max` "
         "divide the gradient equally among the tied elements: the **split** rule. Four equal values each get a "
         "quarter.\n\n"

@@ -37,7 +37,8 @@ def test_tie_lab_four_way_tie_and_probe(page, app_url):
     """A teacher loads the four-way tie: central differences read 1/2 on each tied cell; clicking x moves the probe."""
     open_page(page, app_url, "tie_lab")
     page.get_by_role("button", name="Four-way tie").click()
-    x = np.array(poll(lambda: heatmap_z(page, "tie_lab_x_chart"), lambda z: z[0][0] == 17), float)
+    # The lab opens on the two-way tie (17 at x[0, 0] and x[1, 1]); the four-way one also has 17 at x[1, 0].
+    x = np.array(poll(lambda: heatmap_z(page, "tie_lab_x_chart"), lambda z: z[0][0] == 17 and z[1][0] == 17), float)
     assert (x[:2, :2] == 17).all() and (x[2:, :] < 17).all() and (x[:, 2:] < 17).all()
     res = pooling.max_pool2d(x, 2)
     central = poll(lambda: heatmap_z(page, "tie_lab_fd_central"), lambda z: z[0][0] == 0.5)
