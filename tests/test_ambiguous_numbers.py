@@ -53,6 +53,8 @@ def test_unambiguous_pastes_still_work(text, expected):
 
 def test_the_paste_box_shows_the_message_and_keeps_the_grid():
     at = run_page("pages/explorer.py", {"x": "1,2;3,4", "k": "2"})
+    at.session_state["editors"] = True  # the explorer builds its table editors only while they are open
+    at.run()
     widget(at, "x_paste").set_value("1,5\t2,5\n3,5\t4,5")
     widget(at, "x_paste_apply").click().run()
     assert not at.exception
@@ -67,6 +69,8 @@ def test_the_paste_box_shows_the_message_and_keeps_the_grid():
 )
 def test_the_data_editor_repeats_the_parsers_hint(cell, hint):
     at = run_page("pages/explorer.py", {"x": "1,2;3,4", "k": "2"})
+    at.session_state["editors"] = True  # the explorer builds its table editors only while they are open
+    at.run()
     key = f"x_editor_{at.session_state['_x_editor_revision']}"
     at.session_state[key] = {"edited_rows": {0: {"1": cell}}, "added_rows": [], "deleted_rows": []}
     at.run()

@@ -209,6 +209,8 @@ def test_pasted_text_and_typed_cells_do_not_render_as_markdown():
     from tests.apptest_util import widget
 
     at = run_page("pages/explorer.py")
+    at.session_state["editors"] = True  # the explorer builds its table editors only while they are open
+    at.run()
     widget(at, "x_paste").set_value("![](//ev.il/a.png) 1\n1 1")
     widget(at, "x_paste_apply").click().run()
     texts = rendered_markdown(at)

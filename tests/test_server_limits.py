@@ -101,7 +101,8 @@ def server():
 
 
 async def open_session(base_url: str) -> tuple[object, str, dict[str, str]]:
-    """A websocket session on the explorer, run once; returns (websocket, session id, widget ids by key)."""
+    """A websocket session on the tie lab (its table editors, paste box included, are always built; the
+    explorer's only while open), run once; returns (websocket, session id, widget ids by key)."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from websockets.asyncio.client import connect
@@ -115,6 +116,7 @@ async def open_session(base_url: str) -> tuple[object, str, dict[str, str]]:
     )
     msg = BackMsg()
     msg.rerun_script.query_string = "x=1,2;3,4&k=2"
+    msg.rerun_script.page_name = "tie_lab"
     await ws.send(msg.SerializeToString())
     session_id, ids = "", {}
     while True:
@@ -241,6 +243,7 @@ def test_a_paste_over_the_box_limit_is_cut_and_reported_not_silently_used(server
         rows = "1 2\n" * (MAX_PASTE_CHARS // 4 + 10)  # 64+ rows of valid text, longer than the box holds
         msg = BackMsg()
         msg.rerun_script.query_string = "x=1,2;3,4&k=2"
+        msg.rerun_script.page_name = "tie_lab"
         msg.rerun_script.widget_states.widgets.extend(
             [
                 WidgetState(id=ids["x_paste"], string_value=rows),
