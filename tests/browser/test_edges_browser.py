@@ -41,7 +41,8 @@ def test_tie_lab_four_way_tie_and_probe(page, app_url):
     x = np.array(poll(lambda: heatmap_z(page, "tie_lab_x_chart"), lambda z: z[0][0] == 17 and z[1][0] == 17), float)
     assert (x[:2, :2] == 17).all() and (x[2:, :] < 17).all() and (x[:, 2:] < 17).all()
     res = pooling.max_pool2d(x, 2)
-    central = poll(lambda: heatmap_z(page, "tie_lab_fd_central"), lambda z: z[0][0] == 0.5)
+    # Wait for the four-way tie's differences (the two-way tie's already read 0.5 at [0, 0]).
+    central = poll(lambda: heatmap_z(page, "tie_lab_fd_central"), lambda z: z[0][0] == 0.5 and z[1][0] == 0.5)
     assert np.array_equal(np.array(central)[:2, :2], np.full((2, 2), 0.5))
     for policy in ("first", "split", "all", "none"):
         expected = pooling.max_pool2d_backward(np.ones((2, 2)), res, policy).tolist()
