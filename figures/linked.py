@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 import pooling
-from figures.grid import MAX_ANNOTATED_SIDE, format_value
+from figures.grid import MAX_ANNOTATED_SIDE, _color_range, format_value
 
 MAX_MARKED_SIDE = 24
 """Winner outlines are drawn while both sides of x are at most this (beyond, they would cover the cells)."""
@@ -47,18 +47,8 @@ def decode_values(encoded: list, shape: tuple[int, int]) -> np.ndarray:
 
 
 def color_range(values: np.ndarray, kind: str) -> tuple[float, float]:
-    """Colour limits from the finite values: symmetric around 0 for gradients (as the plotly figures do)."""
-    finite = values[np.isfinite(values)]
-    if kind == "gradient":
-        m = float(np.max(np.abs(finite))) if finite.size else 0.0
-        m = m if m > 0 else 1.0
-        return -m, m
-    if not finite.size:
-        return 0.0, 1.0
-    lo, hi = float(finite.min()), float(finite.max())
-    if lo == hi:
-        lo, hi = lo - 0.5, hi + 0.5
-    return lo, hi
+    """Colour limits from the finite values: symmetric around 0 for gradients, as the plotly figures do."""
+    return _color_range(values, kind)
 
 
 def _grid(values: np.ndarray, kind: str, annotate: bool) -> dict:
