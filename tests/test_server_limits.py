@@ -100,6 +100,16 @@ def server():
     stop_server(process)
 
 
+
+def run_in_own_loop(coroutine):
+    """``asyncio.run`` in a thread of its own: after the browser tests, Playwright's sync API keeps an
+    event loop running in the main thread, where ``asyncio.run`` refuses to start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def open_session(base_url: str) -> tuple[object, str, dict[str, str]]:
     """A websocket session on the tie lab (its table editors, paste box included, are always built; the
     explorer's only while open), run once; returns (websocket, session id, widget ids by key)."""
@@ -220,7 +230,7 @@ def test_oversize_uploads_and_widget_values_are_refused_and_memory_stays_flat(se
             assert await refused(other, other_ids["x_paste"], size) == 1009
         return rss_before
 
-    rss_before = asyncio.run(attack())
+    rss_before = run_in_own_loop(attack())
     assert process.poll() is None, "the server died"
     rss_after = proc_rss_bytes(process.pid)
     print(f"server RSS before {rss_before / MiB:.0f} MiB, after the attack {rss_after / MiB:.0f} MiB")
@@ -267,7 +277,7 @@ def test_a_paste_over_the_box_limit_is_cut_and_reported_not_silently_used(server
                 await ws.close()
                 return bodies
 
-    bodies = [plain(b) for b in asyncio.run(paste())]
+    bodies = [plain(b) for b in run_in_own_loop(paste())]
     # Cut to max_chars = MAX_PASTE_CHARS + 1 on the server, then refused by its length.
     assert any(f"the text is {MAX_PASTE_CHARS + 1:,} characters long" in b for b in bodies), bodies
 
