@@ -140,6 +140,15 @@ class Student:
                 await self.send(fragment=self.poll_fragment)
 
 
+async def _finish(students, tasks, store) -> list[str]:
+    """Stop the students' readers, close their sockets and the store; return what the students raised."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*(s.ws.close() for s in students), return_exceptions=True)
+    store.close()
+    return [f"student {s.index}: {e}" for s in students for e in s.exceptions]
+
+
 async def open_student(index: int, url: str, code: str, route_prefix: str, tasks: list) -> Student:
     ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
     # A route cookie per tab: behind nginx (deploy/), tabs spread over the replicas.
@@ -195,11 +204,7 @@ async def follow(url: str, store_url: str, n: int, steps: int, route_prefix: str
         latencies += [s.seen_steps[step] - t0 for s in students if step in s.seen_steps]
         await asyncio.sleep(1.0)
     cpu, wall = proc_cpu_seconds(pids) - cpu0, time.perf_counter() - t_start
-    errors += [f"student {s.index}: {e}" for s in students for e in s.exceptions]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*(s.ws.close() for s in students), return_exceptions=True)
-    store.close()
+    errors += await _finish(students, tasks, store)
     return {
         "p50_ms": _ms(percentile(latencies, 0.5)),
         "p95_ms": _ms(percentile(latencies, 0.95)),
@@ -253,11 +258,7 @@ async def answers(url: str, store_url: str, n: int, window: float, pids: list[in
     counted = store.answers(room.code, room.teacher_token, 1)
     lost_or_doubled = abs(len(counted) - n)
     errors += [f"{len(counted)} answers counted for {n} students"] * (lost_or_doubled > 0)
-    errors += [f"student {s.index}: {e}" for s in students for e in s.exceptions]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*(s.ws.close() for s in students), return_exceptions=True)
-    store.close()
+    errors += await _finish(students, tasks, store)
     return {
         "p50_ms": _ms(percentile(latencies, 0.5)),
         "p95_ms": _ms(percentile(latencies, 0.95)),
