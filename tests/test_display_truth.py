@@ -15,23 +15,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.apptest_util import decode, grid, linked, run_page, shapes, trace
-
-
-def outlined(spec: dict, name: str = "highlight-cell") -> set[tuple[int, int]]:
-    """The (row, col) of each cell outlined with shapes called ``name`` (x = column, y = row in the figure)."""
-    return {(round((s["y0"] + s["y1"]) / 2), round((s["x0"] + s["x1"]) / 2)) for s in shapes(spec, name)}
-
-
-def drawn_values(spec: dict) -> dict[tuple[int, int], float]:
-    """{(row, col): value} of the heatmap as drawn, ghost padding cells included (NaN there)."""
-    t = trace(spec, "grid")
-    rows, cols = decode(t["y"]).astype(int), decode(t["x"]).astype(int)
-    z = t["z"]
-    z = decode(z).astype(float) if isinstance(z, dict) else np.array(z, dtype=float)
-    z = z.reshape(len(rows), len(cols))
-    return {(int(r), int(c)): float(z[a, b]) for a, r in enumerate(rows) for b, c in enumerate(cols)}
-
+from tests.apptest_util import grid, linked, run_page
 
 # --------------------------------------------------------------------------- the outline on padded views
 
