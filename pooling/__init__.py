@@ -12,6 +12,7 @@ from .explain import (
     Routing,
     Tie,
     contributions,
+    partial_tie_corner,
     routing,
     selection_matrix,
     tie_counts,
@@ -111,4 +112,5 @@ __all__ = [
     "window_values",
     "window_weights",
     "winner_mask",
+    "partial_tie_corner",
 ]

@@ -207,3 +207,40 @@ def window_values(res: MaxPoolResult, i: int, j: int) -> np.ndarray:
     widx = res.geometry.window_index()[i, j]
     flat = res.x.reshape(-1)
     return np.where(widx >= 0, flat[np.maximum(widx, 0)], -np.inf)
+
+
+def partial_tie_corner(res: MaxPoolResult, size: int) -> tuple[int, int]:
+    """Top-left corner of the ``size`` x ``size`` box of x holding the most windows with a partial tie.
+
+    A partial tie (two or more maxima, but not every real cell of the window equal) is where a
+    tie rule picks between the pixels of an edge or a texture; a flat area ties everywhere and
+    shows nothing. A window counts for a box when it starts inside it (row ``i*s - p``, column
+    likewise). Candidate corners are tried every ``max(1, size // 4)`` cells; among equal counts
+    the first in reading order wins.
+    """
+    _require_plane(res)
+    g = res.geometry
+    if isinstance(g, AdaptiveGeometry):
+        raise ValueError("partial_tie_corner needs evenly strided windows (max_pool2d), not adaptive ones")
+    tied, widx = tied_mask(res)
+    n_tied = tied.sum(axis=(-2, -1))
+    n_real = (widx >= 0).sum(axis=(-2, -1))
+    partial = ((n_tied >= 2) & (n_tied < n_real)).astype(np.int64)
+    # An integral image of the partly tied windows sums any box of them in four lookups.
+    integral = np.zeros((partial.shape[0] + 1, partial.shape[1] + 1), dtype=np.int64)
+    integral[1:, 1:] = partial.cumsum(0).cumsum(1)
+    H, W = g.in_shape
+    (sH, sW), (pH, pW) = g.stride, g.padding
+    rows, cols = min(size, H), min(size, W)
+    step = max(1, size // 4)
+    best, corner = -1, (0, 0)
+    for top in range(0, H - rows + 1, step):
+        lo_r = min(max(-(-(top + pH) // sH), 0), partial.shape[0])
+        hi_r = min(max((top + rows - 1 + pH) // sH + 1, lo_r), partial.shape[0])
+        for left in range(0, W - cols + 1, step):
+            lo_c = min(max(-(-(left + pW) // sW), 0), partial.shape[1])
+            hi_c = min(max((left + cols - 1 + pW) // sW + 1, lo_c), partial.shape[1])
+            count = integral[hi_r, hi_c] - integral[lo_r, hi_c] - integral[hi_r, lo_c] + integral[lo_r, lo_c]
+            if count > best:
+                best, corner = int(count), (top, left)
+    return corner

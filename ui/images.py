@@ -240,35 +240,8 @@ def _parse_detail(text: str | None) -> tuple[int, int, int]:
 
 
 def tie_corner(p: Pooled, size: int) -> tuple[int, int]:
-    """Top-left corner of the ``size`` x ``size`` detail holding the most windows with a partial tie.
-
-    A partial tie (two or more maxima, but not every cell of the window equal) is where the tie rule
-    picks between pixels of an edge or a texture; a flat area of sky ties everywhere and shows nothing.
-    Candidate corners are tried every ``size // 4`` pixels; ties broken by the first in reading order.
-    """
-    g = p.res.geometry
-    tied, widx = pooling.tied_mask(p.res)
-    n_tied = tied.sum(axis=(-2, -1))
-    n_real = (widx >= 0).sum(axis=(-2, -1))
-    partial = ((n_tied >= 2) & (n_tied < n_real)).astype(np.int64)
-    # Windows counted by where they start in x (row i * s - p); an integral image sums any box of them.
-    integral = np.zeros((partial.shape[0] + 1, partial.shape[1] + 1), dtype=np.int64)
-    integral[1:, 1:] = partial.cumsum(0).cumsum(1)
-    H, W = g.in_shape
-    (sH, sW), (pH, pW) = g.stride, g.padding
-    rows, cols = min(size, H), min(size, W)
-    step = max(1, size // 4)
-    best, corner = -1, (0, 0)
-    for top in range(0, H - rows + 1, step):
-        lo_r = min(max(-(-(top + pH) // sH), 0), partial.shape[0])
-        hi_r = min(max((top + rows - 1 + pH) // sH + 1, lo_r), partial.shape[0])
-        for left in range(0, W - cols + 1, step):
-            lo_c = min(max(-(-(left + pW) // sW), 0), partial.shape[1])
-            hi_c = min(max((left + cols - 1 + pW) // sW + 1, lo_c), partial.shape[1])
-            count = integral[hi_r, hi_c] - integral[lo_r, hi_c] - integral[hi_r, lo_c] + integral[lo_r, lo_c]
-            if count > best:
-                best, corner = int(count), (top, left)
-    return corner
+    """Top-left corner of the ``size`` x ``size`` detail holding the most partly tied windows (see pooling)."""
+    return pooling.partial_tie_corner(p.res, size)
 
 
 def detail_panel(shape: tuple[int, int], p: Pooled | None = None) -> tuple[int, int, int, int] | None:
