@@ -169,3 +169,18 @@ def linked_grids(
         height="content",
     )
     return payload
+
+
+def linked_picture(payload: dict, *, key: str) -> dict:
+    """Draw a payload built elsewhere (``figures.linked.smooth_payload``, ``unpool_payload``, ...); no edits.
+
+    A click on y or dL/dy still pins its cell as ``sel`` in the link when the payload is pinnable.
+    """
+    payload = {**payload, "plotly_src": f"app/static/{PLOTLY_FILE}"}
+    _component(
+        key=key,
+        data={"json": json.dumps(payload, allow_nan=False)},
+        on_event_change=lambda: _on_event(key, {}),
+        height="content",
+    )
+    return payload
