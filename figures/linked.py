@@ -320,7 +320,19 @@ def smooth_payload(
         **kwargs,
     )
     payload["mark_winners"] = False
+    if "text" in payload["grids"]["dx"]:
+        # Shares are fractions with long tails (0.00857, 2.5e-05): two decimals fit a cell, the tooltip is exact.
+        payload["grids"]["dx"]["text"] = [share_text(v) for v in dx.reshape(-1).tolist()]
     return payload
+
+
+def share_text(v: float) -> str:
+    """A share or gradient in two decimals (whole numbers as they are); ``≈0`` for a non-zero value below 0.005."""
+    if not math.isfinite(v) or v == int(v):
+        return format_value(v)
+    if abs(v) < 0.005:
+        return "≈0"
+    return f"{v:.2f}"
 
 
 UNPOOL_NAMES = {"x": "unpool(dL/dy)"}
@@ -458,12 +470,7 @@ def framework_payload(
     annotate_x = max(x.shape) <= MAX_ANNOTATED_SIDE
     annotate_y = max(y.shape) <= MAX_ANNOTATED_SIDE
     names = {key: f"{name} · {label}" for key, name in NAMES.items()}
-    titles = {
-        "x": f"{label}: x, ★ gets the gradient",
-        "y": f"{label}: y",
-        "dy": f"{label}: dL/dy",
-        "dx": f"{label}: dL/dx (dL/dy = 1)",
-    }
+    titles = {"x": "x · ★ gets dL/dy", "y": "y", "dy": "dL/dy", "dx": "dL/dx"}
     payload = {
         "version": 1,
         "tie_policy": f"{label}'s rule (first maximum)",

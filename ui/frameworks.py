@@ -228,6 +228,7 @@ def figures(c: Comparison, x: np.ndarray, *, font_scale: float = 1.0) -> dict:
                 )
             )
             with col:
+                st.markdown(f"**{NAMES[fw]}**" + (" (the reference)" if fw == c.reference else ""))
                 linked_picture(payloads[fw], key=f"fw_linked_{fw}")
     export.offer(y_panels + dx_panels, f"Max pooling by framework ({c.mode.upper()})", "frameworks", len(y_panels))
     return payloads
