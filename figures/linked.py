@@ -232,8 +232,10 @@ def _explicit_receivers(window_index: np.ndarray, weights: np.ndarray, dy: np.nd
     receivers: list[list] = []
     for idx, w, g in zip(window_index.tolist(), weights.tolist(), dy.reshape(-1).tolist()):
         cells = [(f, wt) for f, wt in zip(idx, w) if f >= 0]
+        # A window holding NaN has NaN weights (as torch's gradient): encoded like values, so JSON stays valid.
+        shares = encode_values(np.array([wt for _, wt in cells], dtype=np.float64))
         amounts = encode_values(np.array([wt * g for _, wt in cells], dtype=np.float64))
-        receivers.append([[f, wt, a] for (f, wt), a in zip(cells, amounts)])
+        receivers.append([[f, wt, a] for (f, _), wt, a in zip(cells, shares, amounts)])
     return receivers
 
 

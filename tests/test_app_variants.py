@@ -60,6 +60,15 @@ def test_smooth_weights_follow_the_temperature_and_split_a_tie():
     assert len([t for t in chart(at, "smooth_paths_chart")["data"] if t.get("mode") == "lines"]) == 4
 
 
+def test_smooth_with_nan_draws_nan_shares():
+    # A window holding NaN: its smooth max and every share are NaN, and the payload is still valid JSON.
+    at = run_page(SMOOTH, {"x": "nan,1;3,2"})
+    assert not at.exception
+    payload = linked(at, "smooth_linked")
+    assert payload["grids"]["y"]["v"] == ["nan"]
+    assert [w for _, w, _ in payload["receivers"][0]] == ["nan"] * 4
+
+
 def test_smooth_tie_example_and_bad_temperature():
     at = run_page(SMOOTH, {"temp": "-3"})
     assert any("`temp` could not be used" in w.value for w in at.warning)

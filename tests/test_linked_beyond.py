@@ -104,6 +104,18 @@ def test_smooth_limit_at_a_tie_is_split_and_printed_shares_are_short():
     assert payload["win_counts"] == [1, 0, 1, 0]
 
 
+def test_smooth_payload_with_nan_and_inf_is_valid_json():
+    # Window (0, 0) holds NaN: y, its weights and amounts are NaN (as torch's gradient); window (0, 1)
+    # holds +inf: the limit weights, all on the inf (see pooling.smooth_max_pool2d).
+    x = np.array([[np.nan, 1.0, np.inf, 2.0], [0.0, 1.0, 3.0, 2.0]])
+    hard = pooling.max_pool2d(x, 2)
+    payload = smooth_payload(pooling.smooth_max_pool2d(x, 2, temperature=1.0), hard, np.ones((1, 2)))
+    json.dumps(payload, allow_nan=False)
+    assert [w for _, w, _ in payload["receivers"][0]] == ["nan"] * 4
+    assert [w for _, w, _ in payload["receivers"][1]] == [1.0, 0.0, 0.0, 0.0]
+    assert payload["grids"]["y"]["v"] == ["nan", "inf"]
+
+
 def test_share_text():
     assert [share_text(v) for v in [0.4641, 0.0086, 2.5e-5, 1.0, -0.5, 0.996, 0.0, math.nan]] == [
         "0.46",
