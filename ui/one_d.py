@@ -206,7 +206,7 @@ def figures(p: Pooled1d, j: int, *, font_scale: float = 1.0) -> dict:
         sel=(0, j),
         editable=(),
         font_scale=font_scale,
-        pinnable=False,
+        pinnable=True,
         titles={"x": "x · the signal, ★ winner", "y": "y = maxpool1d(x)"},
     )
     export.offer(
@@ -220,8 +220,14 @@ def figures(p: Pooled1d, j: int, *, font_scale: float = 1.0) -> dict:
         "maxpool1d",
         columns=1,
     )
-    linked_picture(payload, key="od_linked")
+    linked_picture(payload, key="od_linked", on_pin=_pin_output)
     return {"od_linked": payload}
+
+
+def _pin_output(cell: tuple[int, int] | None) -> None:
+    """A click on y_j (or dL/dy_j) in the picture explains that output, as the select box does."""
+    if cell is not None:
+        st.session_state["od_sel"] = cell[1] + 1
 
 
 def output_choice(p: Pooled1d) -> int:

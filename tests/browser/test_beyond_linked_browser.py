@@ -10,7 +10,7 @@ import pytest
 import pooling
 from tests.browser.conftest import ROOT
 from tests.browser.helpers import query, wait_until
-from tests.browser.linked_helpers import grid_text, hover, outlined, visible_tooltip, wait_for_named_grids
+from tests.browser.linked_helpers import click, grid_text, hover, outlined, visible_tooltip, wait_for_named_grids
 from tests.reference import window_positions
 
 pytestmark = pytest.mark.browser
@@ -112,6 +112,10 @@ def test_one_d_hover_follows_the_window(page, app_url):
     assert outlined(page, "dL/dx", "lp-recv") == {(0, int(res.indices[3]))}
     assert "tie among" in visible_tooltip(page)
     shot(page, "one_d_hover.png")
+    # A click on y_3 (0-based column 2) explains that output: the select box and the link follow.
+    click(page, "y", 0, 2)
+    wait_until(lambda: query(page).get("sel1") == "3")
+    wait_until(lambda: r"y_{3} = \max(x_{3}{=}1" in page.locator(".katex").first.text_content())
 
 
 def test_frameworks_hover_shows_each_rule(page, app_url):
