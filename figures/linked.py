@@ -525,7 +525,25 @@ def framework_payload(
         if ties[k]:
             lines.append("tie among " + ", ".join(f"x[{t // W}, {t % W}]" for t in ties[k]) + ": the first wins")
         tips.append("\n".join(lines))
-    with_tips(payload, {"y": tips})
+    # x and dL/dx: the windows holding the cell and those whose gradient it gets, without "x · PyTorch[0, 0]".
+    holding: list[list[int]] = [[] for _ in range(x.size)]
+    for k in range(H_out * W_out):
+        for f in widx[k][widx[k] >= 0].tolist():
+            holding[f].append(k)
+    cell_tips = {"x": [], "dx": []}
+    for f in range(x.size):
+        r, c = divmod(f, W)
+        wins = ", ".join(f"y[{k // W_out}, {k % W_out}]" for k in holding[f]) or "none"
+        got = [k for k in holding[f] if winners[k] == f]
+        gets = (
+            f"gets the gradient of {', '.join(f'y[{k // W_out}, {k % W_out}]' for k in got)} ({label}'s rule)"
+            if got
+            else "gets no window's gradient"
+        )
+        for name, value in (("x", x[r, c]), ("dx", fw.dx[r, c])):
+            head = f"{'x' if name == 'x' else 'dL/dx'}[{r}, {c}] = {format_value(value)} ({label})"
+            cell_tips[name].append(f"{head}\nin windows: {wins}\n{gets}; dL/dx[{r}, {c}] = {format_value(fw.dx[r, c])}")
+    with_tips(payload, {"y": tips, **cell_tips})
     if marks:
         with_marks(payload, {k: v for k, v in marks.items() if k in show})
     return payload

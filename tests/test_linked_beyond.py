@@ -227,6 +227,7 @@ def test_framework_payload_windows_and_receivers(framework, mode):
     assert payload["marks"] == {"dx": [1] * x.size}
     assert payload["names"]["dx"] == "dL/dx · L" and payload["show"] == ["x", "y", "dx"]
     assert len(payload["tips"]["y"]) == H_out * W_out
+    assert len(payload["tips"]["x"]) == len(payload["tips"]["dx"]) == x.size
     json.dumps(payload, allow_nan=False)
 
 
@@ -237,6 +238,11 @@ def test_framework_ties_and_nan_tip_by_hand():
     payload = framework_payload(fw, x, (1, 4), (1, 4), label="TensorFlow")
     assert "y[0, 0] = 3 (TensorFlow)" in payload["tips"]["y"][0]
     assert "its gradient goes to x[0, 0] = nan" in payload["tips"]["y"][0]
+    assert payload["tips"]["x"][0] == (
+        "x[0, 0] = nan (TensorFlow)\nin windows: y[0, 0]\n"
+        "gets the gradient of y[0, 0] (TensorFlow's rule); dL/dx[0, 0] = 1"
+    )
+    assert payload["tips"]["dx"][2].endswith("gets no window's gradient; dL/dx[0, 2] = 0")
     # Two 2s tie in [2, 2, 1]: the first one wins, and the tie is listed.
     x = np.array([[2.0, 2.0, 1.0]])
     fw = pooling.framework_pool2d(x, (1, 3), (1, 3), framework="pytorch", pads=((0, 0), (0, 0)))
