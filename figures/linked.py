@@ -191,3 +191,359 @@ def _positions(positions: np.ndarray, adaptive: bool) -> list[list[int]]:
     if not adaptive:
         return positions.tolist()
     return [[int(v) for v in row if v >= 0] for row in positions]
+
+
+# --- Payloads beyond the five tie rules (smooth max, unpooling, frameworks) -------------------------------------
+# Same schema as `linked_payload`; these only fill its keys from other `pooling` results. Three optional keys
+# are added, each drawn by ui/linked.js when present:
+#   ``marks``: {grid key: flat row-major list of 0/1}, cells outlined as "look here" (collisions, differences);
+#   ``tips``: {grid key: flat row-major list of str}, the tooltip for a hovered cell of that grid, written here
+#             when the built-in wording ("max: x[…]", "dL/dx[…] = a + b") would not be true of the grid;
+#   ``names``: as before, but overridden where a page shows grids that are not x, y, dL/dy, dL/dx.
+
+
+def with_marks(payload: dict, marks: dict[str, np.ndarray]) -> dict:
+    """Add ``payload["marks"]``: for each grid key, a 0/1 mask of its shape as a flat row-major list."""
+    out = dict(payload.get("marks") or {})
+    for name, mask in marks.items():
+        mask = np.asarray(mask, dtype=bool)
+        shape = tuple(payload["grids"][name]["shape"])
+        if mask.shape != shape:
+            raise ValueError(f"marks for {name!r} have shape {mask.shape}; the grid has shape {shape}")
+        out[name] = mask.reshape(-1).astype(int).tolist()
+    payload["marks"] = out
+    return payload
+
+
+def with_tips(payload: dict, tips: dict[str, list[str]]) -> dict:
+    """Add ``payload["tips"]``: for each grid key, one tooltip text per cell (flat, row-major)."""
+    out = dict(payload.get("tips") or {})
+    for name, texts in tips.items():
+        H, W = payload["grids"][name]["shape"]
+        if len(texts) != H * W:
+            raise ValueError(f"tips for {name!r} have {len(texts)} entries; the grid has {H * W} cells")
+        out[name] = [str(t) for t in texts]
+    payload["tips"] = out
+    return payload
+
+
+def _explicit_receivers(window_index: np.ndarray, weights: np.ndarray, dy: np.ndarray) -> list[list]:
+    """Per window, ``[flat input index, weight, amount]`` for every real cell of it (weight 0 included)."""
+    receivers: list[list] = []
+    for idx, w, g in zip(window_index.tolist(), weights.tolist(), dy.reshape(-1).tolist()):
+        cells = [(f, wt) for f, wt in zip(idx, w) if f >= 0]
+        # A window holding NaN has NaN weights (as torch's gradient): encoded like values, so JSON stays valid.
+        shares = encode_values(np.array([wt for _, wt in cells], dtype=np.float64))
+        amounts = encode_values(np.array([wt * g for _, wt in cells], dtype=np.float64))
+        receivers.append([[f, wt, a] for (f, _), wt, a in zip(cells, shares, amounts)])
+    return receivers
+
+
+def explicit_payload(
+    res: pooling.MaxPoolResult,
+    dy: np.ndarray,
+    *,
+    y: np.ndarray,
+    dx: np.ndarray,
+    weights: np.ndarray,
+    rule: str,
+    **kwargs,
+) -> dict:
+    """`linked_payload` of ``res``'s windows with y, dL/dx and each window's receivers given explicitly.
+
+    For a rule that is not one of the five tie policies (the smooth max): ``weights``
+    (H_out, W_out, kH, kW) is each window position's share of dL/dy (as
+    ``pooling.window_weights``); every real cell of a window is listed as a receiver with
+    its weight and amount = weight * dL/dy, even where the weight is 0. ``rule`` is the
+    name the tooltip gives the rule. ``indices`` and ``ties`` stay those of ``res`` (the
+    hard max), so the tooltip still names a window's maximum. Other keyword arguments
+    go to `linked_payload`.
+    """
+    payload = linked_payload(res, dy, "first", **kwargs)
+    geom = res.geometry
+    H_out, W_out = geom.out_shape
+    n = H_out * W_out
+    y = np.asarray(y, dtype=np.float64)
+    dx = np.asarray(dx, dtype=np.float64)
+    dy = np.asarray(dy, dtype=np.float64)
+    if y.shape != (H_out, W_out) or dx.shape != res.x.shape or dy.shape != (H_out, W_out):
+        raise ValueError("y and dL/dy must have the output's shape and dL/dx the input's shape")
+    widx = geom.window_index().reshape(n, -1)
+    w = np.asarray(weights, dtype=np.float64).reshape(n, -1)
+    if w.shape != widx.shape:
+        raise ValueError(f"weights have {w.shape[1]} positions per window; the windows have {widx.shape[1]}")
+    payload["receivers"] = _explicit_receivers(widx, w, dy)
+    counts = np.zeros(res.x.size, dtype=np.int64)
+    sends = (widx >= 0) & (w != 0)
+    np.add.at(counts, widx[sends], 1)
+    payload["win_counts"] = counts.tolist()
+    annotate_x = max(res.x.shape) <= MAX_ANNOTATED_SIDE
+    annotate_y = max(y.shape) <= MAX_ANNOTATED_SIDE
+    payload["grids"]["y"] = _grid(y, "values", annotate_y)
+    payload["grids"]["dx"] = _grid(dx, "gradient", annotate_x)
+    payload["tie_policy"] = rule
+    return payload
+
+
+SMOOTH_TITLES = {
+    "x": "x · input",
+    "y": "y = T·log Σ exp(window/T)",
+    "dy": "dL/dy · from above",
+    "dx": "dL/dx · softmax shares",
+}
+
+
+def smooth_payload(
+    smooth: pooling.SmoothMaxPoolResult,
+    hard: pooling.MaxPoolResult,
+    dy: np.ndarray,
+    **kwargs,
+) -> dict:
+    """The linked picture of smooth max pooling: y = T·logsumexp, dL/dx from the softmax weights.
+
+    ``hard`` is ``pooling.max_pool2d`` of the same x and window (its geometry places the
+    windows; its indices name each window's maximum in the tooltip). Every cell of a
+    window receives ``softmax(window / T)`` of its dL/dy: the receivers' weights, as
+    ``smooth.weights``, sum to 1 per window. x carries no winner stars (every cell
+    receives a share); pass ``mark_winners`` in ``payload`` afterwards to change that.
+    """
+    if smooth.out.shape != hard.out.shape or smooth.x.shape != hard.x.shape:
+        raise ValueError("smooth and hard must pool the same x with the same window")
+    dy = np.asarray(dy, dtype=np.float64)
+    dx = pooling.smooth_max_pool2d_backward(dy, smooth)
+    kwargs.setdefault("titles", {k: v for k, v in SMOOTH_TITLES.items() if k in kwargs.get("show", SMOOTH_TITLES)})
+    payload = explicit_payload(
+        hard,
+        dy,
+        y=smooth.out,
+        dx=dx,
+        weights=smooth.weights,
+        rule=f"smooth max at T = {smooth.temperature:g} (softmax shares)",
+        **kwargs,
+    )
+    payload["mark_winners"] = False
+    if "text" in payload["grids"]["dx"]:
+        # Shares are fractions with long tails (0.00857, 2.5e-05): two decimals fit a cell, the tooltip is exact.
+        payload["grids"]["dx"]["text"] = [share_text(v) for v in dx.reshape(-1).tolist()]
+    return payload
+
+
+def share_text(v: float) -> str:
+    """A share or gradient in two decimals (whole numbers as they are); ``≈0`` for a non-zero value below 0.005."""
+    if not math.isfinite(v) or v == int(v):
+        return format_value(v)
+    if abs(v) < 0.005:
+        return "≈0"
+    return f"{v:.2f}"
+
+
+UNPOOL_NAMES = {"x": "unpool(dL/dy)"}
+"""In the unpooling picture the input-shaped left grid holds max_unpool2d(dL/dy, indices), not x."""
+
+
+def unpool_payload(res: pooling.MaxPoolResult, dy: np.ndarray, **kwargs) -> dict:
+    """dL/dy, ``max_unpool2d(dL/dy, indices)`` and dL/dx ('first') in one picture, the collisions marked.
+
+    The input-shaped grid under key ``"x"`` holds the unpooled values (its accessible name is
+    ``unpool(dL/dy)``); its stars mark the recorded indices (★2: two windows write there).
+    Hovering a window of dL/dy outlines it on the unpooled grid and its receiver in dL/dx.
+    ``marks`` outline, in both input-shaped grids, the cells where unpooling overwrites
+    while the gradient adds (``pooling.switch_collisions``); ``tips`` say for each cell
+    which windows wrote there, in order, and what the gradient adds.
+    """
+    dy = np.asarray(dy, dtype=np.float64)
+    kwargs.setdefault("show", ("dy", "x", "dx"))
+    kwargs.setdefault("editable", ())
+    kwargs.setdefault(
+        "titles",
+        {
+            "dy": "dL/dy · from above",
+            "x": "max_unpool2d(dL/dy, indices): writes",
+            "dx": "dL/dx (backward): adds",
+            "y": TITLES["y"],
+        },
+    )
+    payload = linked_payload(res, dy, "first", **kwargs)
+    unpooled = pooling.max_unpool2d(dy, res)
+    dx = pooling.max_pool2d_backward(dy, res, "first")
+    annotate_x = max(res.x.shape) <= MAX_ANNOTATED_SIDE
+    payload["grids"]["x"] = _grid(unpooled, "gradient", annotate_x)
+    payload["names"] = {**payload["names"], **UNPOOL_NAMES}
+    H, W = res.x.shape
+    H_out, W_out = res.out.shape
+    collide = np.zeros((H, W), dtype=bool)
+    writers: dict[int, list[tuple[int, int]]] = {}
+    for k, f in enumerate(res.indices.reshape(-1).tolist()):
+        if f >= 0:
+            writers.setdefault(f, []).append(divmod(k, W_out))
+    for c in pooling.switch_collisions(res):
+        collide[c.cell] = True
+    with_marks(payload, {"x": collide, "dx": collide})
+
+    def cell_tip(grid: str, flat: int) -> str:
+        r, c = divmod(flat, W)
+        head = (
+            f"unpool(dL/dy)[{r}, {c}] = {format_value(unpooled[r, c])}"
+            if grid == "x"
+            else f"dL/dx[{r}, {c}] = {format_value(dx[r, c])}"
+        )
+        wins = writers.get(flat, [])
+        if not wins:
+            return f"{head}\nno window's index points here: unpooling writes nothing, the gradient adds nothing"
+        sends = [f"dL/dy[{i}, {j}] = {format_value(dy[i, j])}" for i, j in wins]
+        if len(wins) == 1:
+            return f"{head}\nrecorded index of y[{wins[0][0]}, {wins[0][1]}]: both put {sends[0]} here"
+        return (
+            f"{head}\nrecorded index of {len(wins)} windows: "
+            + ", ".join(f"y[{i}, {j}]" for i, j in wins)
+            + "\nunpooling writes "
+            + ", then ".join(sends)
+            + f": the last stays, {format_value(unpooled[r, c])}"
+            + "\nthe gradient adds them: "
+            + " + ".join(format_value(dy[i, j]) for i, j in wins)
+            + f" = {format_value(dx[r, c])}"
+        )
+
+    def window_tip(k: int) -> str:
+        i, j = divmod(k, W_out)
+        f = int(res.indices[i, j])
+        head = f"dL/dy[{i}, {j}] = {format_value(dy[i, j])}"
+        if f < 0:
+            return f"{head}\nthe window lies wholly in padding: no index, nothing written, no gradient"
+        r, c = divmod(f, W)
+        later = [w for w in writers[f] if w > (i, j)]
+        fate = (
+            f"overwritten later by y[{later[-1][0]}, {later[-1][1]}]: lost in unpool(dL/dy)"
+            if later
+            else "the last write there: it stays"
+        )
+        return (
+            f"{head}\nrecorded index: x[{r}, {c}] = {format_value(res.x[r, c])} (the window's max)"
+            f"\nunpooling writes {format_value(dy[i, j])} at [{r}, {c}]; {fate}"
+            f"\nthe gradient adds {format_value(dy[i, j])} to dL/dx[{r}, {c}] = {format_value(dx[r, c])}"
+        )
+
+    tips = {
+        "x": [cell_tip("x", f) for f in range(H * W)],
+        "dx": [cell_tip("dx", f) for f in range(H * W)],
+        "dy": [window_tip(k) for k in range(H_out * W_out)],
+    }
+    return with_tips(payload, {name: t for name, t in tips.items() if name in payload["show"]})
+
+
+def framework_payload(
+    fw: pooling.FrameworkPool,
+    x: np.ndarray,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    *,
+    label: str,
+    marks: dict[str, np.ndarray] | None = None,
+    font_scale: float = 1.0,
+    show: tuple[str, ...] = ("x", "y", "dx"),
+) -> dict:
+    """One framework's pooling (``pooling.framework_pool2d``, dL/dy all ones) as a linked picture.
+
+    Windows may be padded unevenly (TensorFlow's SAME: the odd pad goes after), so the
+    rows and columns come from ``fw.pads`` rather than a PoolGeometry. Each window's one
+    receiver is ``fw.winners`` (that framework's rule, NaN quirks included). Grid names
+    carry ``label`` (``"x · PyTorch"``...) so several pictures on one page stay apart.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    H, W = x.shape
+    (kH, kW), (sH, sW) = kernel, stride
+    (top, bottom), (left, right) = fw.pads
+    y = fw.out
+    H_out, W_out = y.shape
+    dy = np.ones((H_out, W_out))
+    rows = (np.arange(H_out)[:, None] * sH - top + np.arange(kH)[None, :]).tolist()
+    cols = (np.arange(W_out)[:, None] * sW - left + np.arange(kW)[None, :]).tolist()
+    winners = fw.winners.reshape(-1)
+    receivers = [[[int(f), 1.0, 1.0]] if f >= 0 else [] for f in winners.tolist()]
+    widx = fw.window_index.reshape(H_out * W_out, -1)
+    values = np.where(widx >= 0, x.reshape(-1)[np.maximum(widx, 0)], np.nan)
+    with np.errstate(invalid="ignore"):
+        top_value = np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=1)
+    ties = []
+    for k in range(H_out * W_out):
+        at_max = (widx[k] >= 0) & (values[k] == top_value[k]) & np.isfinite(values[k])
+        ties.append(widx[k][at_max].tolist() if at_max.sum() >= 2 else [])
+    counts = np.bincount(winners[winners >= 0], minlength=x.size)
+    annotate_x = max(x.shape) <= MAX_ANNOTATED_SIDE
+    annotate_y = max(y.shape) <= MAX_ANNOTATED_SIDE
+    names = {key: f"{name} · {label}" for key, name in NAMES.items()}
+    titles = {"x": "x · ★ gets dL/dy", "y": "y", "dy": "dL/dy", "dx": "dL/dx"}
+    payload = {
+        "version": 1,
+        "tie_policy": f"{label}'s rule (first maximum)",
+        "geometry": {
+            "in_shape": [H, W],
+            "out_shape": [H_out, W_out],
+            "kernel": [kH, kW],
+            "stride": [sH, sW],
+            "padding": [top, left],
+            "pads": [[top, bottom], [left, right]],
+            "dilation": [1, 1],
+            "ceil_mode": False,
+        },
+        "rows": rows,
+        "cols": cols,
+        "grids": {
+            "x": _grid(x, "values", annotate_x),
+            "y": _grid(y, "values", annotate_y),
+            "dy": _grid(dy, "gradient", annotate_y),
+            "dx": _grid(fw.dx, "gradient", annotate_x),
+        },
+        "indices": winners.tolist(),
+        "receivers": receivers,
+        "ties": ties,
+        "win_counts": counts.tolist(),
+        "annotate": annotate_x,
+        "mark_winners": max(x.shape) <= MAX_MARKED_SIDE,
+        "sel": None,
+        "editable": [],
+        "errors": [],
+        "font_scale": float(font_scale),
+        "show": list(show),
+        "names": names,
+        "titles": {name: titles[name] for name in show},
+        "pinnable": False,
+    }
+    # The built-in "max: x[…]" line would be false where a framework's NaN rule sends the gradient to a
+    # cell that is not the window's value (TensorFlow skips NaN in y but may route to a NaN).
+    tips = []
+    for k in range(H_out * W_out):
+        i, j = divmod(k, W_out)
+        lines = [f"y[{i}, {j}] = {format_value(y[i, j])} ({label})"]
+        lines.append(f"window: rows {rows[i][0]}…{rows[i][-1]}, columns {cols[j][0]}…{cols[j][-1]} of x")
+        f = int(winners[k])
+        if f < 0:
+            lines.append("no cell gets its gradient")
+        else:
+            r, c = divmod(f, W)
+            lines.append(f"its gradient goes to x[{r}, {c}] = {format_value(x[r, c])}")
+        if ties[k]:
+            lines.append("tie among " + ", ".join(f"x[{t // W}, {t % W}]" for t in ties[k]) + ": the first wins")
+        tips.append("\n".join(lines))
+    # x and dL/dx: the windows holding the cell and those whose gradient it gets, without "x · PyTorch[0, 0]".
+    holding: list[list[int]] = [[] for _ in range(x.size)]
+    for k in range(H_out * W_out):
+        for f in widx[k][widx[k] >= 0].tolist():
+            holding[f].append(k)
+    cell_tips = {"x": [], "dx": []}
+    for f in range(x.size):
+        r, c = divmod(f, W)
+        wins = ", ".join(f"y[{k // W_out}, {k % W_out}]" for k in holding[f]) or "none"
+        got = [k for k in holding[f] if winners[k] == f]
+        gets = (
+            f"gets the gradient of {', '.join(f'y[{k // W_out}, {k % W_out}]' for k in got)} ({label}'s rule)"
+            if got
+            else "gets no window's gradient"
+        )
+        for name, value in (("x", x[r, c]), ("dx", fw.dx[r, c])):
+            head = f"{'x' if name == 'x' else 'dL/dx'}[{r}, {c}] = {format_value(value)} ({label})"
+            cell_tips[name].append(f"{head}\nin windows: {wins}\n{gets}; dL/dx[{r}, {c}] = {format_value(fw.dx[r, c])}")
+    with_tips(payload, {"y": tips, **cell_tips})
+    if marks:
+        with_marks(payload, {k: v for k, v in marks.items() if k in show})
+    return payload

@@ -26,11 +26,6 @@ if isinstance(comparison, str):
     st.error(f"The window does not fit: {comparison}", icon="⚠️")
     st.stop()
 st.info(frameworks.story(comparison), icon=":material/compare:")
-st.plotly_chart(
-    frameworks.x_figure(comparison, x, font_scale=presentation.font_scale()),
-    key="fw_x_chart",
-    config={"displayModeBar": False},
-)
 frameworks.figures(comparison, x, font_scale=presentation.font_scale())
 frameworks.summary_table(comparison)
 st.markdown(frameworks.SOURCES)

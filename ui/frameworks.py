@@ -14,9 +14,10 @@ import pandas as pd
 import streamlit as st
 
 import pooling
-from figures import make_grid_figure
 from figures.export import Panel
+from figures.linked import framework_payload
 from ui import export, grids, links, state
+from ui.linked import linked_picture
 from ui.model import window_of
 
 NAMES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX / Flax", "keras": "Keras (TF backend)"}
@@ -133,14 +134,6 @@ def compare(x: np.ndarray, mode: str) -> Comparison | str:
     return Comparison(mode, kernel, stride, pads, results, settings, next(iter(results)))
 
 
-def x_figure(c: Comparison, x: np.ndarray, *, font_scale: float = 1.0):
-    """x with every window outlined: SAME's extra padding shows as ghost cells after the grid."""
-    cells = pooling.window_cells(x.shape, c.kernel, c.stride, c.pads)
-    return make_grid_figure(
-        x, name="x", title="x, with every window (padding: grey)", window_cells=cells, font_scale=font_scale
-    )
-
-
 def differing(c: Comparison, framework: str) -> tuple[np.ndarray, np.ndarray]:
     """Cells (row, col) where this framework's y, and its dL/dx, differ from the reference framework's."""
     ref, mine = c.results[c.reference], c.results[framework]
@@ -199,41 +192,43 @@ def story(c: Comparison) -> str:
         )
     else:
         names = ", ".join(NAMES[fw] for fw, n in counts.items() if n)
-        parts.append(f"{names} differ from {NAMES[c.reference]} in the cells outlined in magenta.")
+        parts.append(f"{names} differ from {NAMES[c.reference]} in the cells outlined in orange dashes.")
     return " ".join(parts)
 
 
 def figures(c: Comparison, x: np.ndarray, *, font_scale: float = 1.0) -> dict:
-    """x once; then per framework its y over its dL/dx, the cells that differ from the reference outlined."""
-    figs = {}
-    columns = st.columns(len(c.results))
+    """Per framework one linked picture of x, y and dL/dx (hover a window: who gets its gradient under that
+    framework's rule), two frameworks per row; the cells that differ from the reference outlined in orange."""
+    payloads = {}
     y_panels, dx_panels = [], []
-    for col, (fw, r) in zip(columns, c.results.items()):
-        y_diff, dx_diff = differing(c, fw)
-        wins = np.zeros(x.shape, bool)
-        wins.reshape(-1)[r.winners[r.winners >= 0]] = True
-        figs[f"fw_y_{fw}"] = make_grid_figure(
-            r.out,
-            name=f"y {NAMES[fw]}",
-            title=f"{NAMES[fw]}: y",
-            highlight_cells=y_diff if len(y_diff) else None,
-            font_scale=font_scale,
-        )
-        figs[f"fw_dx_{fw}"] = make_grid_figure(
-            r.dx,
-            name=f"dL/dx {NAMES[fw]}",
-            kind="gradient",
-            title=f"{NAMES[fw]}: dL/dx",
-            winner_mask=wins,
-            highlight_cells=dx_diff if len(dx_diff) else None,
-            font_scale=font_scale,
-        )
-        y_panels.append(Panel(f"{NAMES[fw]}: y", r.out, highlight=y_diff if len(y_diff) else None))
-        dx_panels.append(
-            Panel(f"{NAMES[fw]}: dL/dx", r.dx, "gradient", winners=wins, highlight=dx_diff if len(dx_diff) else None)
-        )
-        with col:
-            st.plotly_chart(figs[f"fw_y_{fw}"], key=f"fw_y_{fw}", config={"displayModeBar": False})
-            st.plotly_chart(figs[f"fw_dx_{fw}"], key=f"fw_dx_{fw}", config={"displayModeBar": False})
+    items = list(c.results.items())
+    for start in range(0, len(items), 2):
+        columns = st.columns(2, gap="medium")
+        for col, (fw, r) in zip(columns, items[start : start + 2]):
+            y_diff, dx_diff = differing(c, fw)
+            wins = np.zeros(x.shape, bool)
+            wins.reshape(-1)[r.winners[r.winners >= 0]] = True
+            y_mask = np.zeros(r.out.shape, bool)
+            y_mask[tuple(y_diff.T)] = True
+            dx_mask = np.zeros(x.shape, bool)
+            dx_mask[tuple(dx_diff.T)] = True
+            payloads[fw] = framework_payload(
+                r,
+                x,
+                c.kernel,
+                c.stride,
+                label=NAMES[fw],
+                marks={"y": y_mask, "dx": dx_mask},
+                font_scale=font_scale,
+            )
+            y_panels.append(Panel(f"{NAMES[fw]}: y", r.out, highlight=y_diff if len(y_diff) else None))
+            dx_panels.append(
+                Panel(
+                    f"{NAMES[fw]}: dL/dx", r.dx, "gradient", winners=wins, highlight=dx_diff if len(dx_diff) else None
+                )
+            )
+            with col:
+                st.markdown(f"**{NAMES[fw]}**" + (" (the reference)" if fw == c.reference else ""))
+                linked_picture(payloads[fw], key=f"fw_linked_{fw}")
     export.offer(y_panels + dx_panels, f"Max pooling by framework ({c.mode.upper()})", "frameworks", len(y_panels))
-    return figs
+    return payloads

@@ -391,6 +391,17 @@ class Linked {
         "font-size": Math.max(7, Math.round(cs * 0.36)) }, p.fixed);
       t.textContent = e.text.length > 6 ? e.text.slice(0, 5) + "…" : e.text;
     }
+    this.drawMarks(p, cs);
+  }
+
+  drawMarks(p, cs) {
+    // Optional payload key marks = {grid: flat 0/1 list}: cells the page asks the eye to look at.
+    const mask = this.data.marks && this.data.marks[p.grid];
+    if (!mask) return;
+    const W = this.shapeOf(p.grid)[1];
+    mask.forEach((on, flat) => {
+      if (on) this.cellRect(p, Math.floor(flat / W), flat % W, Math.max(2, cs * 0.12), "lp-mark", p.fixed);
+    });
   }
 
   drawStatus(p) {
@@ -477,6 +488,9 @@ class Linked {
 
   describe(t) {
     const d = this.data;
+    // Optional payload key tips = {grid: flat list of texts}: the server's words for that grid's cells.
+    const tips = d.tips && d.tips[t.grid];
+    if (tips && this.inside(t.grid, t.r, t.c)) return tips[t.r * this.shapeOf(t.grid)[1] + t.c];
     const [, W] = d.grids.x.shape;
     const [, Wo] = d.geometry.out_shape;
     const lines = [];

@@ -169,3 +169,33 @@ def linked_grids(
         height="content",
     )
     return payload
+
+
+def _on_pin(key: str, on_pin) -> None:
+    """Hand a pinned cell ``(i, j)`` (or None when cleared) to the page's own ``on_pin``."""
+    result = st.session_state.get(key)
+    event = getattr(result, "event", None) if result is not None else None
+    if not isinstance(event, dict) or event.get("type") != "sel":
+        return
+    cell = event.get("cell")
+    if isinstance(cell, list) and len(cell) == 2 and all(type(v) is int and v >= 0 for v in cell):
+        on_pin((cell[0], cell[1]))
+    elif cell is None:
+        on_pin(None)
+
+
+def linked_picture(payload: dict, *, key: str, on_pin=None) -> dict:
+    """Draw a payload built elsewhere (``figures.linked.smooth_payload``, ``unpool_payload``, ...); no edits.
+
+    A click on y or dL/dy pins its cell as ``sel`` in the link when the payload is pinnable, or,
+    given ``on_pin``, calls ``on_pin((i, j))`` (``on_pin(None)`` when cleared) instead: for a page
+    that keeps its selection under another name (the 1-D page's ``sel1``).
+    """
+    payload = {**payload, "plotly_src": f"app/static/{PLOTLY_FILE}"}
+    _component(
+        key=key,
+        data={"json": json.dumps(payload, allow_nan=False)},
+        on_event_change=(lambda: _on_event(key, {})) if on_pin is None else (lambda: _on_pin(key, on_pin)),
+        height="content",
+    )
+    return payload

@@ -1,7 +1,7 @@
 """The 1-D page's pieces: the signal and its window controls (all in the link), the pooled signal, its math.
 
 Numbers from ``pooling.max_pool1d`` (the 2-D core on a 1×L plane) and
-``pooling.max_pool2d_backward``; drawing with the explorer's grid figures.
+``pooling.max_pool2d_backward``; drawn by the linked picture.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import numpy as np
 import streamlit as st
 
 import pooling
-from figures import format_value, make_grid_figure
+from figures import format_value
 from figures.export import Panel
+from figures.linked import linked_payload
 from ui import export, links, state
 from ui.codec import MAX_GRID_SIDE, MAX_PARAM_CHARS, GridError, format_grid, parse_grid
+from ui.linked import linked_picture
 from ui.text import latex_number, md
 
 QUESTION_SIGNAL = np.array([5.0, 1.0, 3.0, 2.0])
@@ -190,41 +192,23 @@ def gradient_line(p: Pooled1d) -> str:
 
 
 def figures(p: Pooled1d, j: int, *, font_scale: float = 1.0) -> dict:
-    """x, y, dL/dy and dL/dx as one-row grids, the selected window outlined in each."""
+    """x, y, dL/dy and dL/dx as one-row grids of the linked picture, output j pinned; hover follows a window."""
     geom = p.res.geometry
     window = geom.window_cells(0, j)
     wins = pooling.win_counts(p.res.plane, p.tie_policy)[0]
     receivers = np.array([(0, int(v)) for v, w in zip(geom.window_index()[0, j, 0], p.weights[j]) if v >= 0 and w])
-    h = int(190 * font_scale)
-    row = dict(font_scale=font_scale, height=h)
-    figs = {
-        "od_x_chart": make_grid_figure(
-            p.signal.x[None],
-            name="x",
-            title="x: the signal, winners ★",
-            winner_mask=wins[None] > 0,
-            win_counts=wins[None],
-            window_cells=geom.all_window_cells(),
-            highlight_cells=window,
-            padding=(0, geom.padding[1]),
-            **row,
-        ),
-        "od_y_chart": make_grid_figure(
-            p.res.out[None], name="y", title="y = maxpool1d(x)", highlight_cells=np.array([(0, j)]), **row
-        ),
-        "od_dy_chart": make_grid_figure(
-            p.dy[None], name="dL/dy", kind="gradient", title="dL/dy", highlight_cells=np.array([(0, j)]), **row
-        ),
-        "od_dx_chart": make_grid_figure(
-            p.dx[None],
-            name="dL/dx",
-            kind="gradient",
-            title="dL/dx",
-            highlight_cells=receivers if len(receivers) else None,
-            padding=(0, geom.padding[1]),
-            **row,
-        ),
-    }
+    # The 2-D result of the same pooling on the 1×L plane, computed by pooling.max_pool1d: the picture's
+    # windows are its rows (always [0]) and columns.
+    payload = linked_payload(
+        p.res.plane,
+        p.dy[None],
+        p.tie_policy,
+        sel=(0, j),
+        editable=(),
+        font_scale=font_scale,
+        pinnable=True,
+        titles={"x": "x · the signal, ★ winner", "y": "y = maxpool1d(x)"},
+    )
     export.offer(
         [
             Panel("x", p.signal.x[None], highlight=window, winners=wins[None] > 0),
@@ -236,9 +220,14 @@ def figures(p: Pooled1d, j: int, *, font_scale: float = 1.0) -> dict:
         "maxpool1d",
         columns=1,
     )
-    for key, fig in figs.items():
-        st.plotly_chart(fig, key=key, config={"displayModeBar": False})
-    return figs
+    linked_picture(payload, key="od_linked", on_pin=_pin_output)
+    return {"od_linked": payload}
+
+
+def _pin_output(cell: tuple[int, int] | None) -> None:
+    """A click on y_j (or dL/dy_j) in the picture explains that output, as the select box does."""
+    if cell is not None:
+        st.session_state["od_sel"] = cell[1] + 1
 
 
 def output_choice(p: Pooled1d) -> int:

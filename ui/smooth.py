@@ -14,11 +14,12 @@ import pandas as pd
 import streamlit as st
 
 import pooling
-from figures import format_value, make_grid_figure
+from figures import format_value
 from figures.export import Panel
+from figures.linked import linked_payload, smooth_payload
 from figures.smooth import make_weight_paths_figure
 from ui import export, grids, links, state
-from ui.explorer import figure_size
+from ui.linked import linked_picture
 from ui.model import Pooled
 
 TEMPERATURES = tuple(float(f"{10 ** (e / 10):.3g}") for e in range(10, -31, -1))
@@ -165,74 +166,45 @@ def limit_story(v: SmoothView) -> str:
 
 
 def figures(v: SmoothView, *, font_scale: float = 1.0) -> dict:
-    """x with the window, its weights at T, and dL/dx smooth beside dL/dx under the tie rule; then the weight paths."""
+    """The smooth max as a linked picture (hover a window: every cell's softmax share), the weight paths,
+    and the hard max's y and dL/dx under the tie rule as a second linked picture to compare."""
     p, (i, j) = v.hard, v.cell
     geom = p.geometry
-    size = figure_size(p.x.shape)
     window = geom.window_cells(i, j)
-    h = size["height"]
-    kH, kW = geom.kernel
     weight_grid = v.smooth.weights[i, j]
-    figs = {
-        "smooth_x_chart": make_grid_figure(
-            p.x,
-            name="x",
-            title="x: the selected window",
-            highlight_cells=window,
-            padding=geom.padding,
-            height=h,
-            font_scale=font_scale,
-        ),
-        "smooth_w_chart": make_grid_figure(
-            weight_grid,
-            name="weight",
-            title=f"weights of window ({i}, {j}) at T = {v.smooth.temperature:g}",
-            font_scale=font_scale,
-        ),
-        "smooth_dx_chart": make_grid_figure(
-            v.dx,
-            name="dL/dx smooth",
-            kind="gradient",
-            title="dL/dx, smooth max",
-            highlight_cells=window,
-            padding=geom.padding,
-            height=h,
-            font_scale=font_scale,
-        ),
-        "smooth_dxhard_chart": make_grid_figure(
-            p.dx,
-            name="dL/dx max",
-            kind="gradient",
-            title=f"dL/dx, max with '{p.tie_policy}'",
-            highlight_cells=window,
-            winner_mask=p.win_counts > 0 if size["marks"] else None,
-            padding=geom.padding,
-            height=h,
-            font_scale=font_scale,
-        ),
-    }
-    labels = [f"x[{r}, {c}] = {format_value(p.x[r, c])}" for r, c in v.positions]
-    figs["smooth_paths_chart"] = make_weight_paths_figure(
-        PATH_TEMPERATURES, v.paths, labels, v.smooth.temperature, font_scale=font_scale
+    T = v.smooth.temperature
+    smooth_picture = smooth_payload(v.smooth, p.res, p.dy, sel=v.cell, editable=(), font_scale=font_scale)
+    hard_picture = linked_payload(
+        p.res,
+        p.dy,
+        p.tie_policy,
+        sel=v.cell,
+        editable=(),
+        font_scale=font_scale,
+        show=("y", "dx"),
+        titles={"y": "y = max(window)", "dx": f"dL/dx, max with '{p.tie_policy}'"},
     )
+    hard_picture["names"] = {**hard_picture["names"], "y": "y · max", "dx": "dL/dx · max"}
+    labels = [f"x[{r}, {c}] = {format_value(p.x[r, c])}" for r, c in v.positions]
+    paths = make_weight_paths_figure(PATH_TEMPERATURES, v.paths, labels, T, font_scale=font_scale)
     export.offer(
         [
             Panel("x", p.x, highlight=window),
-            Panel(f"weights at T = {v.smooth.temperature:g}", weight_grid),
+            Panel(f"weights at T = {T:g}", weight_grid),
             Panel("dL/dx, smooth max", v.dx, "gradient", highlight=window),
             Panel(f"dL/dx, max ('{p.tie_policy}')", p.dx, "gradient", highlight=window),
         ],
-        f"Smooth max, window ({i}, {j}), T = {v.smooth.temperature:g}",
+        f"Smooth max, window ({i}, {j}), T = {T:g}",
         "smooth-max",
     )
-    top = st.columns([3, 2])
-    top[0].plotly_chart(figs["smooth_x_chart"], key="smooth_x_chart", config={"displayModeBar": False})
-    top[1].plotly_chart(figs["smooth_w_chart"], key="smooth_w_chart", config={"displayModeBar": False})
-    st.caption(f"The weights form a {kH}×{kW} grid like the window; padding positions get 0.")
-    st.plotly_chart(figs["smooth_paths_chart"], key="smooth_paths_chart", config={"displayModeBar": False})
-    if int(v.tied.sum()) > 1:
-        st.caption("The tied cells' curves coincide at every temperature (one is drawn over the other).")
-    bottom = st.columns(2)
-    bottom[0].plotly_chart(figs["smooth_dx_chart"], key="smooth_dx_chart", config={"displayModeBar": False})
-    bottom[1].plotly_chart(figs["smooth_dxhard_chart"], key="smooth_dxhard_chart", config={"displayModeBar": False})
-    return figs
+    st.markdown(f"**Smooth max at T = {T:g}.** Hover a window of y: every cell of it gets a share of dL/dy.")
+    linked_picture(smooth_picture, key="smooth_linked")
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(paths, key="smooth_paths_chart", config={"displayModeBar": False})
+        if int(v.tied.sum()) > 1:
+            st.caption("The tied cells' curves coincide at every temperature (one is drawn over the other).")
+    with right:
+        st.markdown(f"**The max itself**, tie rule '{p.tie_policy}': one receiver per window.")
+        linked_picture(hard_picture, key="smooth_hard_linked")
+    return {"smooth_linked": smooth_picture, "smooth_hard_linked": hard_picture, "smooth_paths_chart": paths}

@@ -13,10 +13,11 @@ import pandas as pd
 import streamlit as st
 
 import pooling
-from figures import format_value, make_grid_figure
+from figures import format_value
 from figures.export import Panel
+from figures.linked import linked_payload, unpool_payload
 from ui import export, grids, state
-from ui.explorer import figure_size
+from ui.linked import linked_picture
 from ui.model import Pooled
 
 OVERLAP_EXAMPLE = np.array([[0, 5, 1, 0, 2], [1, 2, 0, 3, 1], [4, 0, 1, 1, 0], [0, 1, 2, 0, 6], [2, 0, 1, 4, 0]], float)
@@ -97,49 +98,25 @@ def collision_table(v: UnpoolView) -> pd.DataFrame | None:
 
 
 def figures(v: UnpoolView, cell: tuple[int, int], *, font_scale: float = 1.0) -> dict:
-    """dL/dy and the indices' targets on x; unpool(dL/dy) beside dL/dx, the cells where they differ outlined."""
+    """Two linked pictures: x and y (where the switches come from), then dL/dy, unpool(dL/dy) and dL/dx
+    side by side, the cells where unpooling overwrites and the gradient adds outlined in orange."""
     p = v.p
     geom = p.geometry
-    size = figure_size(p.x.shape)
-    h = size["height"]
     differ = np.array([c.cell for c in v.collisions]).reshape(-1, 2)
     mark = differ if len(differ) else None
     targets = np.zeros(p.x.shape, bool)
     targets.reshape(-1)[p.res.indices[p.res.indices >= 0]] = True
-    figs = {
-        "unpool_x_chart": make_grid_figure(
-            p.x,
-            name="x",
-            title="x: the recorded winners (switches) ★",
-            winner_mask=targets if size["marks"] else None,
-            highlight_cells=geom.window_cells(*cell),
-            padding=geom.padding,
-            window_cells=geom.all_window_cells(),
-            height=h,
-            font_scale=font_scale,
-        ),
-        "unpool_dy_chart": make_grid_figure(
-            p.dy, name="dL/dy", kind="gradient", title="dL/dy", highlight_cells=np.array([cell]), font_scale=font_scale
-        ),
-        "unpool_up_chart": make_grid_figure(
-            v.unpooled,
-            name="unpool(dL/dy)",
-            kind="gradient",
-            title="max_unpool2d(dL/dy, indices): writes",
-            highlight_cells=mark,
-            height=h,
-            font_scale=font_scale,
-        ),
-        "unpool_dx_chart": make_grid_figure(
-            v.dx,
-            name="dL/dx",
-            kind="gradient",
-            title="dL/dx (backward, 'first'): adds",
-            highlight_cells=mark,
-            height=h,
-            font_scale=font_scale,
-        ),
-    }
+    switches = linked_payload(
+        p.res,
+        p.dy,
+        "first",
+        sel=cell,
+        editable=(),
+        font_scale=font_scale,
+        show=("x", "y"),
+        titles={"x": "x · ★ recorded index (switch)", "y": "y = maxpool(x)"},
+    )
+    parted = unpool_payload(p.res, p.dy, sel=cell, font_scale=font_scale)
     export.offer(
         [
             Panel("x (switches outlined)", p.x, highlight=geom.window_cells(*cell), winners=targets),
@@ -150,10 +127,10 @@ def figures(v: UnpoolView, cell: tuple[int, int], *, font_scale: float = 1.0) ->
         "Unpooling switches vs the backward pass",
         "unpooling",
     )
-    top = st.columns(2)
-    top[0].plotly_chart(figs["unpool_x_chart"], key="unpool_x_chart", config={"displayModeBar": False})
-    top[1].plotly_chart(figs["unpool_dy_chart"], key="unpool_dy_chart", config={"displayModeBar": False})
-    bottom = st.columns(2)
-    bottom[0].plotly_chart(figs["unpool_up_chart"], key="unpool_up_chart", config={"displayModeBar": False})
-    bottom[1].plotly_chart(figs["unpool_dx_chart"], key="unpool_dx_chart", config={"displayModeBar": False})
-    return figs
+    linked_picture(switches, key="unpool_switches")
+    st.markdown(
+        "**Unpooling beside the gradient.** Hover a cell of dL/dy: its window, where unpooling writes its value "
+        "and where the gradient adds it." + (" Orange dashes: cells where the two part." if v.collisions else "")
+    )
+    linked_picture(parted, key="unpool_linked")
+    return {"unpool_switches": switches, "unpool_linked": parted}

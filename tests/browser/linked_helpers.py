@@ -91,3 +91,19 @@ def tooltip(page) -> str:
 def draws(page) -> int:
     """How many times the picture has been drawn (goes up after each payload from the server)."""
     return int(page.evaluate("() => Number(document.querySelector('.lp-root')?.dataset.draws || 0)"))
+
+
+def wait_for_named_grids(page, names, timeout: float = 60) -> None:
+    """Like `wait_for_grids`, for a page whose linked pictures carry other names (``unpool(dL/dy)``, ``y · max``)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout * 1000)
+    for name in names:
+        page.wait_for_selector(GRID.format(name=name) + " .js-plotly-plot", timeout=timeout * 1000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
+
+
+def visible_tooltip(page) -> str:
+    """The text of whichever linked picture's tooltip is showing (a page may hold several pictures)."""
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('.lp-tip')).filter(t => t.style.display === 'block')"
+        ".map(t => t.textContent).join('\\n')"
+    )

@@ -10,6 +10,7 @@ from PIL import Image
 
 from tests.browser.conftest import ROOT
 from tests.browser.helpers import full_screenshot, heatmap_z, query, wait_for_app, wait_until
+from tests.browser.linked_helpers import grid_z
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -33,27 +34,27 @@ def shot(page, name: str, height: int = 2400) -> None:
 
 
 def test_smooth_max_slider_cools_to_equal_shares(page, app_url):
-    """Sliding the temperature to its cold end turns a tied window's weights into equal halves."""
+    """Sliding the temperature to its cold end turns a tied window's shares of dL/dx into equal halves."""
     open_page(page, app_url, "smooth_max?x=3,1;3,2&temp=1")
-    before = heatmap_z(page, "smooth_w_chart")
+    before = grid_z(page, "dL/dx")
     assert before[0][0] == pytest.approx(before[1][0]) and before[0][1] > 0
     page.locator(".st-key-smooth_temp input[type='range']").first.focus()
     page.keyboard.press("End")
     wait_until(lambda: query(page).get("temp") == "0.001")
-    wait_until(lambda: heatmap_z(page, "smooth_w_chart") == [[0.5, 0], [0.5, 0]])
+    wait_until(lambda: grid_z(page, "dL/dx") == [[0.5, 0], [0.5, 0]])
     shot(page, "smooth_max.png")
 
 
 def test_unpool_overlap_example_parts_the_grids(page, app_url):
     """The overlap example makes unpooling and the gradient differ, and the page lists where."""
     open_page(page, app_url, "unpool")
-    assert heatmap_z(page, "unpool_up_chart") == heatmap_z(page, "unpool_dx_chart")
+    assert grid_z(page, "unpool(dL/dy)") == grid_z(page, "dL/dx")
     click(page, "unpool_overlap_example")
     wait_until(lambda: query(page).get("s") == "1")
     wait_until(lambda: page.locator(".st-key-unpool_collisions").count() == 1)
-    wait_until(lambda: heatmap_z(page, "unpool_up_chart") != heatmap_z(page, "unpool_dx_chart"))
-    dx = heatmap_z(page, "unpool_dx_chart")
-    assert dx[0][1] == 2 and heatmap_z(page, "unpool_up_chart")[0][1] == 1  # the 5 wins two windows
+    wait_until(lambda: grid_z(page, "unpool(dL/dy)") != grid_z(page, "dL/dx"))
+    dx = grid_z(page, "dL/dx")
+    assert dx[0][1] == 2 and grid_z(page, "unpool(dL/dy)")[0][1] == 1  # the 5 wins two windows
     shot(page, "unpool.png")
 
 
@@ -76,14 +77,14 @@ def test_adaptive_global_button_and_png_download(page, app_url):
 def test_one_d_signal_typed_in(page, app_url):
     """The question's vector first; then a typed signal with an overlap adds the gradient."""
     open_page(page, app_url, "one_d")
-    assert heatmap_z(page, "od_dx_chart") == [[1, 0, 0, 0]]
+    assert grid_z(page, "dL/dx") == [[1, 0, 0, 0]]
     click(page, "od_overlap")
     wait_until(lambda: query(page).get("k1") == "3")
-    wait_until(lambda: heatmap_z(page, "od_dx_chart") == [[0, 2, 0, 0]])
+    wait_until(lambda: grid_z(page, "dL/dx") == [[0, 2, 0, 0]])
     box = page.locator(".st-key-od_x input").first
     box.fill("0,5,1,0,7")
     box.press("Enter")
-    wait_until(lambda: heatmap_z(page, "od_y_chart") == [[5, 5, 7]])
+    wait_until(lambda: grid_z(page, "y") == [[5, 5, 7]])
     shot(page, "one_d.png", height=1900)
 
 
@@ -91,8 +92,8 @@ def test_frameworks_nan_example_and_svg_download(page, app_url):
     """The NaN example makes TensorFlow's and JAX's cells differ from PyTorch's; the SVG download parses."""
     open_page(page, app_url, "frameworks")
     click(page, "fw_nan_example")
-    wait_until(lambda: heatmap_z(page, "fw_y_tensorflow")[0] == [2, 3])
-    assert heatmap_z(page, "fw_dx_jax") != heatmap_z(page, "fw_dx_pytorch")
+    wait_until(lambda: grid_z(page, "y · TensorFlow")[0] == [2, 3])
+    assert grid_z(page, "dL/dx · JAX / Flax") != grid_z(page, "dL/dx · PyTorch")
     shot(page, "frameworks.png", height=2200)
     with page.expect_download() as download:
         page.locator(".st-key-export_svg button").first.click()
