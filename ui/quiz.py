@@ -14,7 +14,7 @@ import streamlit as st
 
 from figures import format_value, make_grid_figure, selected_cell
 from figures.steps import make_verdict_figure, paired_height, verdict_hover
-from ui import grids, presentation, share, text
+from ui import grids, linked, presentation, share, text
 from ui.model import Pooled
 from ui.text import md
 
@@ -298,7 +298,8 @@ def answer_editor(p: Pooled) -> np.ndarray:
 
 
 def reveal_panel(p: Pooled, answer: np.ndarray) -> None:
-    """The score, both grids with ✓ / ✗ on every cell, and a sentence per mistake."""
+    """The score, the linked picture with the right dL/dx (the student's cells badged), the student's grid
+    with ✓ / ✗ on every cell, and a sentence per mistake."""
     verdict = score(answer, p.dx)
     found, receiving, extra = verdict.receivers()
     headline = f"{verdict.summary()}."
@@ -319,48 +320,64 @@ def reveal_panel(p: Pooled, answer: np.ndarray) -> None:
     notice = text.tie_notice(p)
     if notice:
         st.info(notice, icon="⚖️")
+    reveal_picture(p, answer, verdict)
     scale = presentation.font_scale()
     geom = p.geometry
-    size = dict(height=paired_height(geom.in_shape, geom.padding, scale))
     both = np.concatenate([answer.ravel(), p.dx.ravel()])
     finite = np.abs(both[np.isfinite(both)])
     limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-    hover = verdict_hover(answer, p.dx)
     yours = make_verdict_figure(
         answer,
         verdict.correct,
         name="your dL/dx",
         title="Your answer: ✓ right, ✗ wrong",
-        hover_lines=hover,
+        hover_lines=verdict_hover(answer, p.dx),
         color_limit=limit,
         padding=geom.padding,
         font_scale=scale,
-        **size,
+        height=paired_height(geom.in_shape, geom.padding, scale),
     )
-    right = make_verdict_figure(
-        p.dx,
-        verdict.correct,
-        name="dL/dx",
-        title="dL/dx: the right answer",
-        hover_lines=hover,
-        color_limit=limit,
-        winner_mask=p.win_counts > 0,
-        padding=geom.padding,
-        font_scale=scale,
-        **size,
-    )
-    left, right_col = st.columns(2)
+    left, right_col = st.columns([2, 3], gap="large")
     with left:
         st.plotly_chart(yours, key="quiz_yours_chart", config={"displayModeBar": False})
-    with right_col:
-        st.plotly_chart(right, key="quiz_right_chart", config={"displayModeBar": False})
     notes = mistake_notes(verdict, p.contributions)
     if notes:
-        st.markdown("**Where it went wrong**")
-        shown = notes[:12]
-        st.markdown("\n".join(f"- :red[:material/close:] {note}" for note in shown))
-        if len(notes) > len(shown):
-            st.caption(f"… and {len(notes) - len(shown)} more wrong cells (hover the grids to see each).")
+        with right_col:
+            st.markdown("**Where it went wrong**")
+            shown = notes[:12]
+            st.markdown("\n".join(f"- :red[:material/close:] {note}" for note in shown))
+            if len(notes) > len(shown):
+                st.caption(f"… and {len(notes) - len(shown)} more wrong cells (hover the grids to see each).")
+
+
+REVEAL_KEY = "quiz_linked"  # the reveal's linked picture (ui/linked.py)
+
+
+def reveal_notes(answer: np.ndarray, verdict: Verdict) -> np.ndarray:
+    """One tooltip line per cell of dL/dx: what the student wrote there, and whether it is right."""
+    out = np.empty(answer.shape, dtype=object)
+    for (r, c), a in np.ndenumerate(answer):
+        out[r, c] = f"you wrote {format_value(a)} here: " + ("✓ right" if verdict.correct[r, c] else "✗ wrong")
+    return out
+
+
+def reveal_picture(p: Pooled, answer: np.ndarray, verdict: Verdict) -> dict:
+    """x, y, dL/dy and the right dL/dx as the linked picture, the cells the student gave gradient badged."""
+    return linked.linked_grids(
+        p,
+        None,
+        key=REVEAL_KEY,
+        editable=(),
+        pinnable=False,
+        font_scale=presentation.font_scale(),
+        titles={"dx": "dL/dx · right answer, ◥ yours"},
+        marks={"dx": answer != 0},
+        notes={"dx": reveal_notes(answer, verdict)},
+        help_text=(
+            "◥ and a dashed outline mark the cells you gave gradient. Hover a cell of y or dL/dy to follow its "
+            "window to the cells it sends to; hover dL/dx to see where its sum comes from and what you wrote."
+        ),
+    )
 
 
 def revealed() -> bool:
