@@ -1,4 +1,5 @@
-"""The quiz in headless Chromium: mark cells by clicking x, type an amount, reveal, see the score and the ✓ / ✗."""
+"""The quiz in headless Chromium: mark cells by clicking x, type an amount, reveal, see the score and the ✓ / ✗,
+and follow a window in the reveal's linked picture (outlines as pooling gives, the student's cells badged)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pytest
 
 import pooling
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import click_cell, edit_cell, full_screenshot, heatmap_z, wait_for_app, wait_until
+from tests.browser.helpers import click_cell, edit_cell, full_screenshot, wait_for_app, wait_until
+from tests.browser.linked_helpers import grid_z_in, hover_in, outlined_in, tooltip_in, wait_for_picture
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +67,7 @@ def mark(page, row: int, col: int) -> None:
 def test_mark_type_reveal_with_a_tie(page, app_url):
     """A student marks winners by clicking and typing, picks the wrong copy of a tie, reveals, then fixes it."""
     open_page(page, app_url, f"quiz?x={TIES}&k=2")
-    assert page.locator('[class*="st-key-quiz_right_chart"]').count() == 0  # hidden
+    assert page.locator(".st-key-quiz_linked").count() == 0  # hidden
     for cell in [(1, 0), (0, 2), (2, 0)]:
         mark(page, *cell)
     edit_cell(page, 0, 2, 2, "1", n_cols=4)  # typed instead of clicked
@@ -76,19 +78,42 @@ def test_mark_type_reveal_with_a_tie(page, app_url):
     idle(page)
     page.locator(".st-key-quiz_reveal button").first.click()
     wait_until(lambda: "14 of 16 cells right" in page.locator('[data-testid="stAlert"]').first.inner_text())
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     right = np.zeros((4, 4))
     right[0, 1] = right[0, 2] = right[2, 0] = right[2, 2] = 1  # first maximum in reading order of each window
     assert np.array_equal(right, pooling.max_pool2d_backward(np.ones((2, 2)), pooling.max_pool2d(TIES_X, 2)))
-    wait_until(lambda: heatmap_z(page, "quiz_right_chart") == right.tolist())
+    wait_until(lambda: grid_z_in(page, "quiz_linked", "dL/dx") == right.tolist())
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "dL/dx[0, 1]: you wrote 0; it gets 1 from y[0, 0]." in body
     assert "dL/dx[1, 0]: you wrote 1; no window sends it anything, so it gets 0." in body
 
+    # The reveal's picture: hovering y[0, 0] outlines its window in x and the cell it sends to in dL/dx, as
+    # pooling gives; the student's cells carry a badge, and the tooltip of dL/dx says what was written there.
+    key = "quiz_linked"
+    wait_for_picture(page, key)
+    res = pooling.max_pool2d(TIES_X, 2)
+    student = {(1, 0), (0, 2), (2, 0), (2, 2)}
+    wait_until(lambda: outlined_in(page, key, "dL/dx", "lp-mark") == student)
+    for i in range(2):
+        for j in range(2):
+            hover_in(page, key, "y", i, j)
+            window = {(2 * i + a, 2 * j + b) for a in range(2) for b in range(2)}  # kernel 2, stride 2
+            wait_until(lambda w=window: outlined_in(page, key, "x", "lp-hl") == w)
+            one_hot = np.zeros((2, 2))
+            one_hot[i, j] = 1.0
+            receivers = {tuple(c) for c in np.argwhere(pooling.max_pool2d_backward(one_hot, res)).tolist()}
+            assert outlined_in(page, key, "dL/dx", "lp-recv") == receivers
+    hover_in(page, key, "dL/dx", 1, 0)
+    wait_until(lambda: "you wrote 1 here: ✗ wrong" in tooltip_in(page, key))
+    assert "wins no window: dL/dx[1, 0] = 0" in tooltip_in(page, key)
+    page.screenshot(path=str(SCREENSHOTS / "quiz_reveal_hover_1280x800.png"))
+    page.mouse.move(1, 1)
+
     # Changing the answer after the reveal re-scores at once: x[0, 1] gets its 1 (x[1, 0] is still wrong).
     mark(page, 0, 1)
     wait_until(lambda: "15 of 16 cells right" in page.locator('[data-testid="stAlert"]').first.inner_text())
+    wait_until(lambda: (0, 1) in outlined_in(page, "quiz_linked", "dL/dx", "lp-mark"))
     idle(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     full_screenshot(page, SCREENSHOTS / "quiz.png", height=1500)
 
 
@@ -103,7 +128,8 @@ def test_bigger_grid_with_overlap_and_split(page, app_url):
     page.locator(".st-key-quiz_reveal button").first.click()
     n_right = int(np.isclose(np.where(np.arange(64).reshape(8, 8) == 12, 1.0, 0.0), right).sum())
     wait_until(lambda: f"{n_right} of 64 cells right" in page.locator('[data-testid="stAlert"]').first.inner_text())
-    wait_until(lambda: np.allclose(heatmap_z(page, "quiz_right_chart"), right))  # the chart may come after the text
+    # The picture may come after the text.
+    wait_until(lambda: (z := grid_z_in(page, "quiz_linked", "dL/dx")) is not None and np.allclose(z, right))
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert right[1, 4] == pytest.approx(4 / 3)
     assert "dL/dx[1, 4]: you wrote 1; it gets 1 from y[0, 1] + 0.333 from y[0, 2] = 1.33." in body
