@@ -265,17 +265,6 @@ def adding_up_sentence(step: Step, received: dict) -> str | None:
     return "Overlap: " + "; ".join(parts) + "."
 
 
-def received_hover(plan: StepPlan, n_windows: int) -> np.ndarray:
-    """(H, W) hover lines of dL/dx so far: who sent what, and the running sum."""
-    hover = np.full(plan.res.x.shape, "", dtype=object)
-    for (r, c), parts in plan.received(n_windows).items():
-        lines = [f"from y[{o[0]}, {o[1]}]: {format_value(a)}" for o, _, a in parts]
-        if len(parts) > 1:
-            lines.append(f"sum so far of {len(parts)} windows")
-        hover[r, c] = "<br>".join(lines)
-    return hover
-
-
 # --------------------------------------------------------------------------- the player (streamlit)
 
 POSITION = "step_pos"  # 0-based position, the page's own state
