@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import pooling
-from tests.apptest_util import chart, decode, grid, heatmap, linked, plain, run_page, trace, widget
+from tests.apptest_util import chart, grid, heatmap, linked, plain, run_page, widget
 from ui.quiz import mistake_notes, score
 
 PAGE = "pages/quiz.py"
@@ -110,32 +110,29 @@ def page_text(at) -> str:
 
 def test_before_the_reveal_nothing_about_dx_is_on_the_page():
     at = open_quiz()
-    assert not revealed_picture(at)  # the linked picture carries dL/dx: it comes with the reveal only
-    assert set(chart_keys(at)) == {"quiz_x_chart_1", "quiz_dy_chart"}
-    spec = chart(at, "quiz_x_chart_1")
-    assert np.array_equal(heatmap(spec), TIES_X)
-    assert len(decode(trace(spec, "winners")["x"])) == 0  # no star before the student marks a cell
+    assert not revealed_picture(at)  # the reveal's picture carries dL/dx: it comes with the reveal only
+    assert chart_keys(at) == []  # the question is one linked picture, x and dL/dy
+    question = linked(at, "quiz_x_linked")
+    assert question["show"] == ["x", "dy"] and question["clickable"] == ["x"]
+    assert np.array_equal(grid(at, "x", "quiz_x_linked"), TIES_X)
+    assert np.array_equal(grid(at, "dy", "quiz_x_linked"), np.ones((2, 2)))
+    # Nothing derived from pooling's answer: no winner, tie, receiver or win count; y and dL/dx withheld.
+    assert question["indices"] == [-1] * 4 and question["ties"] == [[]] * 4
+    assert question["receivers"] == [[]] * 4 and not any(question["win_counts"])
+    assert question["window_state"] == [0] * 4
+    assert set(question["grids"]["dx"]["v"]) == {"nan"} and set(question["grids"]["y"]["v"]) == {"nan"}
+    assert set(question["grids"]["dx"]["text"]) == {""} and question["grids"]["x"]["marks"] == []
     shown = page_text(at)
     for leak in ("gets 1", "tie right now", "windows tie", "cells right", "right answer", "✓", "✗"):
         assert leak not in shown
-    specs = " ".join(e.proto.spec for e in at.get("plotly_chart"))
-    for leak in ("wins ", "from y[", "dL/dx[", "verdicts"):  # win counts, contributions, the answer's grid
-        assert leak not in specs
-    # Every hover line of x is x's value and the student's own answer.
-    hover = decode(trace(spec, "cells")["hovertext"])
-    assert hover[0] == "x[0, 0] = 1<br>your dL/dx: 0 · click to mark"
+    # Every tooltip note on x is the student's own answer.
+    assert question["grids"]["x"]["notes"][0] == "your dL/dx: 0 · click to mark"
 
 
 def test_reveal_scores_cell_by_cell_with_a_tie():
     at = type_answer(open_quiz(), STUDENT)
-    spec = chart(at, next(k for k in chart_keys(at) if k.startswith("quiz_x_chart")))
-    stars = trace(spec, "winners")
-    assert {(round(r), round(c)) for r, c in zip(decode(stars["y"]), decode(stars["x"]))} == {
-        (1, 0),
-        (0, 2),
-        (2, 0),
-        (2, 2),
-    }
+    # The typed answer is badged on the question's x.
+    assert linked(at, "quiz_x_linked")["grids"]["x"]["marks"] == np.flatnonzero(STUDENT).tolist()
     at = widget(at, "quiz_reveal").click().run()
     assert not at.exception
     assert at.warning[0].value.startswith("14 of 16 cells right.")

@@ -403,6 +403,8 @@ class Linked {
     }
     for (const flat of g.marks || []) {
       const r = Math.floor(flat / W), c = flat % W;
+      // A white line under the dashed blue one, so the mark shows on dark and light cells alike.
+      this.cellRect(p, r, c, Math.max(2, cs * 0.06), "lp-mark-halo", p.fixed);
       this.cellRect(p, r, c, Math.max(2, cs * 0.06), "lp-mark", p.fixed);
       // A corner tag as well as the outline, so a mark is not told by colour alone; it stays clear of the digits.
       const x1 = MARGIN.l + (c - p.geom.c0 + 1) * cs - 1, y0 = MARGIN.t + (r - p.geom.r0) * cs + 1;
@@ -441,7 +443,7 @@ class Linked {
       const rows = d.rows[t.r], cols = d.cols[t.c];
       lines.push(`window: rows ${rows[0]}…${rows[rows.length - 1]}, columns ${cols[0]}…${cols[cols.length - 1]} of x`);
       if (stateOf(k) === 0) {
-        lines.push("the forward pass has not reached this window yet");
+        lines.push("its maximum is not worked out yet");
         return lines.join("\n");
       }
       const idx = d.indices[k];

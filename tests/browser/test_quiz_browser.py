@@ -8,8 +8,16 @@ import pytest
 
 import pooling
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import click_cell, edit_cell, full_screenshot, wait_for_app, wait_until
-from tests.browser.linked_helpers import grid_z_in, hover_in, outlined_in, tooltip_in, wait_for_picture
+from tests.browser.helpers import full_screenshot, wait_for_app, wait_until
+from tests.browser.linked_helpers import (
+    click_in,
+    grid_z_in,
+    hover_in,
+    in_picture,
+    outlined_in,
+    tooltip_in,
+    wait_for_picture,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -36,41 +44,60 @@ def idle(page) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
 
 
-def x_chart_key(page) -> str:
-    """The quiz's x chart is keyed by the answer's revision (a fresh chart after each change)."""
-    classes = page.locator('[class*="st-key-quiz_x_chart_"]').first.get_attribute("class")
-    return next(c for c in classes.split() if c.startswith("st-key-quiz_x_chart_")).removeprefix("st-key-")
+QUESTION = "quiz_x_linked"  # the question's linked picture: x to click, and dL/dy
 
 
 def marked(page) -> set[tuple[int, int]]:
-    """Cells starred on x, i.e. the cells the student has given gradient."""
-    data = page.evaluate(
-        "(key) => (document.querySelector(`.st-key-${key} .js-plotly-plot`)?.data || [])"
-        ".filter(t => t.name === 'winners').map(t => t.customdata)",
-        x_chart_key(page),
-    )
-    cells = data[0] if data else []
-    if isinstance(cells, dict):  # a typed array
-        cells = cells.get("_inputArray", [])
-    return {(int(r), int(c)) for r, c in cells or []}
+    """Cells badged on the question's x, i.e. the cells the student has given gradient."""
+    return outlined_in(page, QUESTION, "x", "lp-mark")
 
 
 def mark(page, row: int, col: int) -> None:
+    """Click a cell of x in the question's picture and wait until its badge flips."""
     idle(page)
+    page.wait_for_selector(in_picture(QUESTION, "x") + " .js-plotly-plot")
     before = marked(page)
-    key = x_chart_key(page)
-    click_cell(page, key, row, col)
+    click_in(page, QUESTION, "x", row, col)
     wait_until(lambda: marked(page) == before ^ {(row, col)})
     idle(page)
+
+
+def type_in_table(page, row: int, col: int, text: str, *, n_cols: int) -> None:
+    """Type into the answer table (the page's only data editor) like a user: click, arrow keys, type, Enter.
+
+    Not ``helpers.edit_cell``: on a page with a linked picture it edits the picture's x instead.
+    """
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    grid.click(position={"x": box["width"] - 10, "y": 35 + 17})  # rows are 35 px; the header is one row
+    page.wait_for_timeout(150)  # the grid takes focus asynchronously
+    for _ in range(n_cols + 1):
+        page.keyboard.press("ArrowLeft")
+    for _ in range(col + 1):
+        page.keyboard.press("ArrowRight")
+    for _ in range(row):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(100)
+    page.keyboard.type(text)
+    page.wait_for_timeout(100)
+    page.keyboard.press("Enter")
 
 
 def test_mark_type_reveal_with_a_tie(page, app_url):
     """A student marks winners by clicking and typing, picks the wrong copy of a tie, reveals, then fixes it."""
     open_page(page, app_url, f"quiz?x={TIES}&k=2")
     assert page.locator(".st-key-quiz_linked").count() == 0  # hidden
+    # Before the reveal, hovering dL/dy shows its window in x and says nothing about the answer.
+    wait_for_picture(page, QUESTION, names=("x", "dL/dy"))
+    hover_in(page, QUESTION, "dL/dy", 1, 0)
+    wait_until(lambda: outlined_in(page, QUESTION, "x", "lp-hl") == {(2, 0), (2, 1), (3, 0), (3, 1)})
+    tip = tooltip_in(page, QUESTION)
+    assert "dL/dy[1, 0] = 1" in tip and "max:" not in tip and "+=" not in tip and "x[2, 0]" not in tip
+    page.mouse.move(1, 1)
     for cell in [(1, 0), (0, 2), (2, 0)]:
         mark(page, *cell)
-    edit_cell(page, 0, 2, 2, "1", n_cols=4)  # typed instead of clicked
+    type_in_table(page, 2, 2, "1", n_cols=4)  # typed instead of clicked
     wait_until(lambda: (2, 2) in marked(page))
     mark(page, 3, 3)
     mark(page, 3, 3)  # a second click unmarks

@@ -144,7 +144,7 @@ def test_hover_follows_a_window_and_shows_only_what_is_known(page, app_url):
     wait_until(lambda: outlined(page, "x", "lp-hl") == window_of(res, 2, 2))
     assert outlined(page, "y", "lp-hl") == {(2, 2)}
     tip = tooltip(page)
-    assert "y[2, 2]: not computed yet" in tip and "not reached this window" in tip
+    assert "y[2, 2]: not computed yet" in tip and "maximum is not worked out yet" in tip
     assert "max:" not in tip and "+=" not in tip  # the winner and the gradient are not known yet
     hover(page, "y", 0, 0)
     wait_until(lambda: "y[0, 0] = " in tooltip(page))
