@@ -71,6 +71,15 @@ def linked_payload(
     show: tuple[str, ...] = ("x", "y", "dy", "dx"),
     titles: dict[str, str] | None = None,
     pinnable: bool = True,
+    values: dict[str, np.ndarray] | None = None,
+    pending: dict[str, np.ndarray] | None = None,
+    color_ranges: dict[str, tuple[float, float]] | None = None,
+    pooled_windows: np.ndarray | None = None,
+    sent_windows: np.ndarray | None = None,
+    marks: dict[str, np.ndarray] | None = None,
+    notes: dict[str, np.ndarray] | None = None,
+    clickable: tuple[str, ...] = (),
+    help_text: str | None = None,
 ) -> dict:
     """Everything the linked picture draws for one plane, as JSON-safe lists and dicts.
 
@@ -91,6 +100,21 @@ def linked_payload(
     show : which grids to draw, in order (keys of `NAMES`).
     titles : optional per-grid titles (defaults to the grid's name).
     pinnable : whether a click on y or dL/dy pins its cell (else hover only; ``sel`` still shows).
+    values : optional {grid: array of that grid's shape} drawn instead of the computed values
+        (the step-through's y and dL/dx so far). Every other key still comes from ``res``.
+    pending : optional {grid: bool mask}: cells not computed yet. Their value and text are not
+        sent at all (value ``"nan"``, text ``""``), and the grid lists them under ``pending``.
+    color_ranges : optional {grid: (zmin, zmax)} colour limits (e.g. fixed while a grid fills in).
+    pooled_windows, sent_windows : optional bool masks of y's shape: the windows whose forward
+        result is known, and those whose gradient has been sent back (``None``: all of them).
+        A window not pooled has index -1, no ties and no receivers; a window pooled but not sent
+        has no receivers; ``win_counts`` counts the pooled windows' receivers (the winners known so
+        far). The payload then holds ``window_state``: per window 0 (pending), 1 (pooled), 2 (sent).
+    marks : optional {grid: bool mask}: cells to badge (the quiz's marks, the tie lab's probe);
+        listed as flat indices under the grid's ``marks``.
+    notes : optional {grid: array of str}: one extra tooltip line per cell ("" for none), under ``notes``.
+    clickable : grids whose cell clicks are sent back as ``{"type": "cell", "grid", "cell"}``.
+    help_text : the line under the grids, instead of the default help.
 
     Returns
     -------
@@ -108,7 +132,8 @@ def linked_payload(
         ``ties``: per window, the flat indices of its tied maxima (empty without a tie);
         ``win_counts``: per input cell, how many windows send it a share;
         plus ``tie_policy``, ``sel``, ``editable``, ``errors``, ``font_scale``, ``annotate``,
-        ``mark_winners``, ``show``, ``names``, ``titles``.
+        ``mark_winners``, ``show``, ``names``, ``titles``; with the optional arguments also
+        ``window_state``, ``clickable``, ``help`` and per grid ``pending``, ``marks``, ``notes``.
     """
     geom = res.geometry
     x = res.x
@@ -125,13 +150,20 @@ def linked_payload(
     tied = tied.reshape(n_windows, kk)
     dy_flat = dy.reshape(-1)
 
+    partial = pooled_windows is not None or sent_windows is not None
+    pooled_mask, sent_mask = _window_masks(pooled_windows, sent_windows, n_windows)
+    if partial:
+        # What is not known yet is left out of the payload, so no tooltip (or page source) can show it.
+        weights = np.where(pooled_mask[:, None], weights, 0)
+        tied = tied & pooled_mask[:, None]
+
     receivers: list[list] = [[] for _ in range(n_windows)]
     win_idx, pos = np.nonzero(weights)
     flat_in = widx[win_idx, pos].tolist()
     share = weights[win_idx, pos].astype(np.float64)
     amounts = encode_values(share * dy_flat[win_idx])
     for k, f, w, a in zip(win_idx.tolist(), flat_in, share.tolist(), amounts):
-        if f >= 0:  # padding never receives (its weight is 0 anyway)
+        if f >= 0 and sent_mask[k]:  # padding never receives (its weight is 0 anyway)
             receivers[k].append([f, w, a])
 
     ties: list[list[int]] = [[] for _ in range(n_windows)]
@@ -149,7 +181,11 @@ def linked_payload(
     # Adaptive windows differ in length: their short windows end in -1 positions, which are no
     # padding (row -1 would be drawn above x), so each window lists only the rows it covers.
     adaptive = hasattr(geom, "row_bounds")
-    return {
+    drawn = {"x": x, "y": y, "dy": dy, "dx": dx, **(values or {})}
+    indices = res.indices.reshape(-1).tolist()
+    if partial:
+        indices = [v if known else -1 for v, known in zip(indices, pooled_mask.tolist())]
+    payload = {
         "version": 1,
         "tie_policy": tie_policy,
         "geometry": {
@@ -164,12 +200,12 @@ def linked_payload(
         "rows": _positions(geom.window_rows(), adaptive),
         "cols": _positions(geom.window_cols(), adaptive),
         "grids": {
-            "x": _grid(x, "values", annotate_x),
-            "y": _grid(y, "values", annotate_y),
-            "dy": _grid(dy, "gradient", annotate_y),
-            "dx": _grid(dx, "gradient", annotate_x),
+            "x": _grid(drawn["x"], "values", annotate_x),
+            "y": _grid(drawn["y"], "values", annotate_y),
+            "dy": _grid(drawn["dy"], "gradient", annotate_y),
+            "dx": _grid(drawn["dx"], "gradient", annotate_x),
         },
-        "indices": res.indices.reshape(-1).tolist(),
+        "indices": indices,
         "receivers": receivers,
         "ties": ties,
         "win_counts": win_counts.tolist(),
@@ -184,6 +220,47 @@ def linked_payload(
         "titles": {name: (titles or {}).get(name, TITLES[name]) for name in show},
         "pinnable": bool(pinnable),
     }
+    _add_extras(payload, pending, color_ranges, marks, notes)
+    if partial:
+        payload["window_state"] = (pooled_mask.astype(np.int64) + (sent_mask & pooled_mask)).tolist()
+    if clickable:
+        payload["clickable"] = [name for name in clickable if name in NAMES]
+    if help_text is not None:
+        payload["help"] = str(help_text)
+    return payload
+
+
+def _window_masks(pooled_windows, sent_windows, n_windows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat bool masks (pooled, sent) of the windows; ``None`` means every window; sent implies pooled."""
+    pooled_mask = np.ones(n_windows, dtype=bool) if pooled_windows is None else np.asarray(pooled_windows, bool)
+    sent_mask = np.ones(n_windows, dtype=bool) if sent_windows is None else np.asarray(sent_windows, bool)
+    pooled_mask, sent_mask = pooled_mask.reshape(-1), sent_mask.reshape(-1)
+    if pooled_mask.size != n_windows or sent_mask.size != n_windows:
+        raise ValueError(f"pooled_windows and sent_windows must have y's {n_windows} cells")
+    return pooled_mask, sent_mask & pooled_mask
+
+
+def _add_extras(payload: dict, pending, color_ranges, marks, notes) -> None:
+    """The optional per-grid keys: pending cells (values withheld), fixed colour limits, badges, notes."""
+    grids = payload["grids"]
+    for name, mask in (pending or {}).items():
+        g = grids[name]
+        flat = np.flatnonzero(np.asarray(mask, dtype=bool).reshape(-1)).tolist()
+        for k in flat:
+            g["v"][k] = "nan"
+            if "text" in g:
+                g["text"][k] = ""
+        g["pending"] = flat
+        if color_ranges is None or name not in color_ranges:
+            # Limits from the computed cells only: a withheld value must not show through the colour scale.
+            known = decode_values(g["v"], tuple(g["shape"]))
+            g["zmin"], g["zmax"] = color_range(known, g["kind"])
+    for name, (lo, hi) in (color_ranges or {}).items():
+        grids[name]["zmin"], grids[name]["zmax"] = float(lo), float(hi)
+    for name, mask in (marks or {}).items():
+        grids[name]["marks"] = np.flatnonzero(np.asarray(mask, dtype=bool).reshape(-1)).tolist()
+    for name, lines in (notes or {}).items():
+        grids[name]["notes"] = [str(v) for v in np.asarray(lines, dtype=object).reshape(-1).tolist()]
 
 
 def _positions(positions: np.ndarray, adaptive: bool) -> list[list[int]]:
@@ -195,23 +272,26 @@ def _positions(positions: np.ndarray, adaptive: bool) -> list[list[int]]:
 
 # --- Payloads beyond the five tie rules (smooth max, unpooling, frameworks) -------------------------------------
 # Same schema as `linked_payload`; these only fill its keys from other `pooling` results. Three optional keys
-# are added, each drawn by ui/linked.js when present:
-#   ``marks``: {grid key: flat row-major list of 0/1}, cells outlined as "look here" (collisions, differences);
+# are used, each drawn by ui/linked.js when present:
+#   a grid's ``marks`` (as `linked_payload`'s ``marks=``): flat indices of cells badged as "look here"
+#             (collisions, differences, a student's answer);
 #   ``tips``: {grid key: flat row-major list of str}, the tooltip for a hovered cell of that grid, written here
 #             when the built-in wording ("max: x[…]", "dL/dx[…] = a + b") would not be true of the grid;
 #   ``names``: as before, but overridden where a page shows grids that are not x, y, dL/dy, dL/dx.
 
 
 def with_marks(payload: dict, marks: dict[str, np.ndarray]) -> dict:
-    """Add ``payload["marks"]``: for each grid key, a 0/1 mask of its shape as a flat row-major list."""
-    out = dict(payload.get("marks") or {})
+    """Badge the cells of ``marks`` (grid key -> bool mask of the grid's shape), added to the grid's ``marks``.
+
+    The same per-grid list of flat row-major indices that `linked_payload`'s ``marks=`` writes; a second
+    call adds to the cells already marked.
+    """
     for name, mask in marks.items():
         mask = np.asarray(mask, dtype=bool)
-        shape = tuple(payload["grids"][name]["shape"])
-        if mask.shape != shape:
-            raise ValueError(f"marks for {name!r} have shape {mask.shape}; the grid has shape {shape}")
-        out[name] = mask.reshape(-1).astype(int).tolist()
-    payload["marks"] = out
+        grid = payload["grids"][name]
+        if mask.shape != tuple(grid["shape"]):
+            raise ValueError(f"marks for {name!r} have shape {mask.shape}; the grid has shape {tuple(grid['shape'])}")
+        grid["marks"] = sorted(set(grid.get("marks", [])) | set(np.flatnonzero(mask.reshape(-1)).tolist()))
     return payload
 
 

@@ -30,13 +30,11 @@ quiz.start_question(pooled)
 if classroom.class_revealed(pooled.x.shape):  # the teacher revealed it to the whole class
     st.session_state[quiz.REVEALED] = True
 quiz.action_buttons(pooled)
-x_column, dy_column, answer_column = quiz.question_columns(pooled)
+picture_column, answer_column = quiz.question_columns(pooled)
 with answer_column:  # first, so that x shows what was just typed
     answer = quiz.answer_editor(pooled)
-with x_column:
+with picture_column:
     quiz.x_panel(pooled, answer)
-with dy_column:
-    quiz.dy_panel(pooled)
 classroom.quiz_round(pooled.x.shape, answer)
 if quiz.revealed():
     quiz.reveal_panel(pooled, answer)

@@ -33,15 +33,14 @@ cell = tie_lab.probe_cell(pooled, lab)
 
 with overview:
     tie_lab.ties_summary(pooled, lab)
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        tie_lab.x_figure(pooled, lab, cell)
-    with right:
-        tie_lab.mass_chart(lab)
+    tie_lab.x_figure(pooled, lab, cell)
 with rules:
     st.header("Five tie rules side by side")
     tie_lab.policy_figures(pooled, lab, cell)
     tie_lab.summary_table(lab)
+    mass, _ = st.columns([3, 2], gap="large")
+    with mass:
+        tie_lab.mass_chart(lab)
 with windows:
     st.subheader("Each window's gradient mass against its dL/dy")
     tie_lab.window_mass_table(pooled, lab)

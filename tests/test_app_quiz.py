@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import pooling
-from tests.apptest_util import chart, decode, heatmap, plain, run_page, trace, widget
+from tests.apptest_util import chart, grid, heatmap, linked, plain, run_page, widget
 from ui.quiz import mistake_notes, score
 
 PAGE = "pages/quiz.py"
@@ -93,6 +93,15 @@ def chart_keys(at) -> list[str]:
     return [e.proto.id.rsplit("-", 1)[-1] for e in at.get("plotly_chart")]
 
 
+def revealed_picture(at) -> bool:
+    """Whether the reveal's linked picture (key quiz_linked) is on the page."""
+    try:
+        linked(at, "quiz_linked")
+    except KeyError:
+        return False
+    return True
+
+
 def page_text(at) -> str:
     """Everything the page shows as text, to look for leaks."""
     kinds = ("markdown", "caption", "info", "warning", "success", "latex", "error")
@@ -101,48 +110,51 @@ def page_text(at) -> str:
 
 def test_before_the_reveal_nothing_about_dx_is_on_the_page():
     at = open_quiz()
-    assert set(chart_keys(at)) == {"quiz_x_chart_1", "quiz_dy_chart"}
-    spec = chart(at, "quiz_x_chart_1")
-    assert np.array_equal(heatmap(spec), TIES_X)
-    assert len(decode(trace(spec, "winners")["x"])) == 0  # no star before the student marks a cell
+    assert not revealed_picture(at)  # the reveal's picture carries dL/dx: it comes with the reveal only
+    assert chart_keys(at) == []  # the question is one linked picture, x and dL/dy
+    question = linked(at, "quiz_x_linked")
+    assert question["show"] == ["x", "dy"] and question["clickable"] == ["x"]
+    assert np.array_equal(grid(at, "x", "quiz_x_linked"), TIES_X)
+    assert np.array_equal(grid(at, "dy", "quiz_x_linked"), np.ones((2, 2)))
+    # Nothing derived from pooling's answer: no winner, tie, receiver or win count; y and dL/dx withheld.
+    assert question["indices"] == [-1] * 4 and question["ties"] == [[]] * 4
+    assert question["receivers"] == [[]] * 4 and not any(question["win_counts"])
+    assert question["window_state"] == [0] * 4
+    assert set(question["grids"]["dx"]["v"]) == {"nan"} and set(question["grids"]["y"]["v"]) == {"nan"}
+    assert set(question["grids"]["dx"]["text"]) == {""} and question["grids"]["x"]["marks"] == []
     shown = page_text(at)
     for leak in ("gets 1", "tie right now", "windows tie", "cells right", "right answer", "✓", "✗"):
         assert leak not in shown
-    specs = " ".join(e.proto.spec for e in at.get("plotly_chart"))
-    for leak in ("wins ", "from y[", "dL/dx[", "verdicts"):  # win counts, contributions, the answer's grid
-        assert leak not in specs
-    # Every hover line of x is x's value and the student's own answer.
-    hover = decode(trace(spec, "cells")["hovertext"])
-    assert hover[0] == "x[0, 0] = 1<br>your dL/dx: 0 · click to mark"
+    # Every tooltip note on x is the student's own answer.
+    assert question["grids"]["x"]["notes"][0] == "your dL/dx: 0 · click to mark"
 
 
 def test_reveal_scores_cell_by_cell_with_a_tie():
     at = type_answer(open_quiz(), STUDENT)
-    spec = chart(at, next(k for k in chart_keys(at) if k.startswith("quiz_x_chart")))
-    stars = trace(spec, "winners")
-    assert {(round(r), round(c)) for r, c in zip(decode(stars["y"]), decode(stars["x"]))} == {
-        (1, 0),
-        (0, 2),
-        (2, 0),
-        (2, 2),
-    }
+    # The typed answer is badged on the question's x.
+    assert linked(at, "quiz_x_linked")["grids"]["x"]["marks"] == np.flatnonzero(STUDENT).tolist()
     at = widget(at, "quiz_reveal").click().run()
     assert not at.exception
     assert at.warning[0].value.startswith("14 of 16 cells right.")
     assert "4 windows tie right now" in at.info[0].value
-    right = chart(at, "quiz_right_chart")
-    assert np.array_equal(heatmap(right), FIRST)
-    badges = trace(right, "verdicts")
-    marks = {(int(r), int(c)): int(ok) for r, c, ok in decode(badges["customdata"])}
-    assert [cell for cell, ok in marks.items() if not ok] == [(0, 1), (1, 0)]
-    assert list(decode(badges["text"])).count("✗") == 2
+    # The linked picture: the right dL/dx, the four grids of the view, the student's cells badged.
+    picture = linked(at, "quiz_linked")
+    assert picture["show"] == ["x", "y", "dy", "dx"]
+    assert np.array_equal(grid(at, "dx", "quiz_linked"), FIRST)
+    assert np.array_equal(grid(at, "x", "quiz_linked"), TIES_X)
+    assert picture["grids"]["dx"]["marks"] == np.flatnonzero(STUDENT).tolist()
+    notes = np.array(picture["grids"]["dx"]["notes"]).reshape(4, 4)
+    wrong = {(int(r), int(c)) for r, c in zip(*np.nonzero(np.char.endswith(notes.astype(str), "✗ wrong")))}
+    assert wrong == {(0, 1), (1, 0)}  # STUDENT and FIRST differ exactly there
+    assert notes[1, 0] == "you wrote 1 here: ✗ wrong" and notes[0, 2] == "you wrote 1 here: ✓ right"
+    assert picture["editable"] == [] and picture["pinnable"] is False
     assert np.array_equal(heatmap(chart(at, "quiz_yours_chart")), STUDENT)
     notes = " ".join(m.value for m in at.markdown)
     assert "dL/dx[0, 1]: you wrote 0; it gets 1 from y[0, 0]." in notes
     assert "dL/dx[1, 0]: you wrote 1; no window sends it anything, so it gets 0." in notes
     # Hide again puts the answer away.
     at = widget(at, "quiz_hide").click().run()
-    assert "quiz_right_chart" not in chart_keys(at)
+    assert not revealed_picture(at) and "quiz_yours_chart" not in chart_keys(at)
 
 
 def test_the_answer_follows_the_tie_rule_and_a_new_rule_hides_it_again():
@@ -150,10 +162,11 @@ def test_the_answer_follows_the_tie_rule_and_a_new_rule_hides_it_again():
     at = widget(at, "quiz_reveal").click().run()
     at = widget(at, "tie").set_value("split").run()
     assert not at.exception
-    assert "quiz_right_chart" not in chart_keys(at)  # a new question: hidden again
+    assert not revealed_picture(at)  # a new question: hidden again
     at = widget(at, "quiz_reveal").click().run()
     split = pooling.max_pool2d_backward(np.ones((2, 2)), pooling.max_pool2d(TIES_X, 2), "split")
-    assert np.allclose(heatmap(chart(at, "quiz_right_chart")), split)
+    assert np.allclose(grid(at, "dx", "quiz_linked"), split)
+    assert linked(at, "quiz_linked")["tie_policy"] == "split"
     n_right = int(np.isclose(STUDENT, split).sum())  # counted here without ui.quiz
     assert n_right == 7  # every tied maximum now gets a share: only the 7 cells that get nothing are right
     assert at.warning[0].value.startswith(f"{n_right} of 16 cells right.")
@@ -177,7 +190,7 @@ def test_new_example_and_clear_start_over():
     assert not at.exception
     x = np.array([[float(v) for v in row.split(",")] for row in at.query_params["x"].split(";")])
     assert x.shape == (4, 4) and ((x >= 0) & (x <= 4)).all() and np.array_equal(x, np.round(x))
-    assert "quiz_right_chart" not in chart_keys(at)
+    assert not revealed_picture(at)
     assert not at.session_state["_quiz_answer"].any()
     at = type_answer(at, STUDENT)
     assert at.session_state["_quiz_answer"].sum() == 4

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.apptest_util import chart, decode, heatmap, plain, run_app, run_page, trace, widget
+from tests.apptest_util import chart, decode, grid, heatmap, linked, plain, run_app, run_page, trace, widget
 from tests.reference import ref_forward
 
 PAGE = "pages/tie_lab.py"
@@ -76,7 +76,7 @@ def four_way_tie():
 
 def test_four_way_tie_verdicts_masses_and_differences():
     at = four_way_tie()
-    x = heatmap(chart(at, "tie_lab_x_chart"))
+    x = grid(at, "x", "tie_lab_linked")
     dy = np.ones((2, 2))
     _, _, tied = ref_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
     counts = [len(cells) for row in tied for cells in row]
@@ -131,9 +131,26 @@ def test_four_way_tie_verdicts_masses_and_differences():
     assert not rules["= central diff."].any()
     assert any(c.value == "Matches none of the five rules." for c in at.caption)
 
-    # Each rule's dL/dx as drawn.
+    # Each rule's dL/dx as drawn: one linked picture of dL/dx alone per rule, told apart by its key.
     for policy in POLICIES:
-        assert np.allclose(heatmap(chart(at, f"tie_lab_dx_{policy}")), rule_gradient(x, dy, policy))
+        assert np.allclose(grid(at, "dx", f"tie_lab_dx_{policy}"), rule_gradient(x, dy, policy))
+        picture = linked(at, f"tie_lab_dx_{policy}")
+        assert picture["show"] == ["dx"] and picture["tie_policy"] == policy
+        # Its receivers (what the tooltips add up) are that rule's backward pass, cell by cell.
+        sums = np.zeros(16)
+        for window in picture["receivers"]:
+            for flat, _, amount in window:
+                sums[flat] += amount
+        assert np.allclose(sums.reshape(4, 4), rule_gradient(x, dy, policy))
+    # The picture at the top: the four grids under the sidebar's rule, x clickable, the probed cell badged.
+    top = linked(at, "tie_lab_linked")
+    assert top["show"] == ["x", "y", "dy", "dx"] and top["clickable"] == ["x"]
+    probed = tuple(int(v) for v in at.query_params["probe"].split(","))
+    assert top["grids"]["x"]["marks"] == [probed[0] * 4 + probed[1]]
+    notes = np.array(top["grids"]["x"]["notes"]).reshape(4, 4)
+    assert {divmod(c, 4) for c in np.flatnonzero(np.char.find(notes.astype(str), "a tied maximum") >= 0)} == set(
+        tied_cells
+    )
 
     # The two invalid rules come with their counterexample: d = +1 (all) and -1 (none) on the tied set.
     errors = [e.value for e in at.error]
@@ -173,7 +190,7 @@ def test_window_mass_table_and_chart_follow_dL_dy():
 def test_two_way_tie_central_difference_matches_split():
     at = run_page(PAGE)
     widget(at, "tie_lab_preset_two").click().run()
-    x = heatmap(chart(at, "tie_lab_x_chart"))
+    x = grid(at, "x", "tie_lab_linked")
     _, _, tied = ref_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
     assert sorted(len(c) for row in tied for c in row) == [1, 1, 1, 2]
     rules = summary(at)
@@ -191,7 +208,7 @@ def test_two_way_tie_central_difference_matches_split():
 def test_all_equal_and_relu_presets():
     at = run_page(PAGE)
     widget(at, "tie_lab_preset_equal").click().run()
-    assert np.array_equal(heatmap(chart(at, "tie_lab_x_chart")), np.ones((4, 4)))
+    assert np.array_equal(grid(at, "x", "tie_lab_linked"), np.ones((4, 4)))
     # No window has a runner-up, so the page says the ties are the only kinks.
     assert any("No window has a runner-up" in c.value for c in at.caption)
     rules = summary(at)
@@ -200,7 +217,7 @@ def test_all_equal_and_relu_presets():
     assert rules["= backward diff."].tolist() == [False, False, False, False, True]
 
     widget(at, "tie_lab_preset_relu").click().run()
-    x = heatmap(chart(at, "tie_lab_x_chart"))
+    x = grid(at, "x", "tie_lab_linked")
     assert (x >= 0).all() and (x == 0).mean() >= 0.7
     _, _, tied = ref_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
     zero_windows = sum(1 for row in tied for cells in row if len(cells) == 4)
@@ -212,7 +229,7 @@ def test_all_equal_and_relu_presets():
 
 def test_probe_shows_the_kink_with_both_slopes():
     at = four_way_tie()
-    x = heatmap(chart(at, "tie_lab_x_chart"))
+    x = grid(at, "x", "tie_lab_linked")
     # The probe starts on the first tied cell.
     assert widget(at, "tie_lab_probe_box").value == (0, 0)
     assert at.query_params["probe"] == "0,0"
@@ -245,7 +262,7 @@ def test_a_step_chosen_by_hand_and_bad_links():
     assert at.query_params["h"] == "2.0"
     # 2 reaches the runner-up gap (1): the page warns next to the step, and the forward difference moves.
     assert any("reaches the smallest runner-up gap" in w.value for w in at.warning)
-    x = heatmap(chart(at, "tie_lab_x_chart"))
+    x = grid(at, "x", "tie_lab_linked")
     assert np.allclose(heatmap(chart(at, "tie_lab_fd_forward")), finite_difference(x, np.ones((2, 2)), 2.0, "forward"))
 
     bad = run_page(PAGE, {"h": "abc", "probe": "x,y"})
@@ -261,12 +278,12 @@ def test_presets_follow_the_window():
     at = run_page(PAGE, {"k": "3", "s": "1"})
     widget(at, "tie_lab_preset_four").click().run()
     assert not at.exception
-    x = heatmap(chart(at, "tie_lab_x_chart"))
+    x = grid(at, "x", "tie_lab_linked")
     out, _, tied = ref_forward(x, (3, 3), (1, 1), (0, 0), (1, 1), False)
     assert max(len(c) for row in tied for c in row) == 4
     assert summary(at)["valid subgradient"].tolist() == [True, True, True, False, False]
     # Overlapping windows add up: dL/dx under 'first' sums to the number of windows.
-    assert np.asarray(heatmap(chart(at, "tie_lab_dx_first"))).sum() == out.size
+    assert np.asarray(grid(at, "dx", "tie_lab_dx_first")).sum() == out.size
 
 
 def test_the_page_is_listed_and_runs_in_the_app():
@@ -275,7 +292,7 @@ def test_the_page_is_listed_and_runs_in_the_app():
     assert at.title[0].value == "Tie lab"
     # The default 4x4 example has no tie, so the lab opens on the two-way tie preset instead: with k = 2
     # the central difference (1/2 each) matches 'split' only, and 'all' / 'none' are no subgradients.
-    x = heatmap(chart(at, "tie_lab_x_chart"))
+    x = grid(at, "x", "tie_lab_linked")
     _, _, tied = ref_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
     assert sorted(len(c) for row in tied for c in row) == [1, 1, 1, 2]
     assert summary(at)["= central diff."].tolist() == [False, False, True, False, False]

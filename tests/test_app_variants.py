@@ -90,7 +90,7 @@ def test_unpool_equals_gradient_without_overlap():
     assert np.array_equal(grid(at, "dx", "unpool_linked"), expected)
     payload = linked(at, "unpool_linked")
     assert payload["names"]["x"] == "unpool(dL/dy)" and payload["show"] == ["dy", "x", "dx"]
-    assert not any(payload["marks"]["x"]) and not any(payload["marks"]["dx"])
+    assert payload["grids"]["x"]["marks"] == payload["grids"]["dx"]["marks"] == []
     assert grid(at, "x", "unpool_switches").tolist() == [[1, 2, 5, 0], [3, 4, 1, 1], [0, 0, 2, 2], [9, 1, 2, 0]]
     assert any("do not overlap" in s.value for s in at.success)
 
@@ -103,7 +103,7 @@ def test_unpool_overlap_shows_overwrites():
     assert grid(at, "x", "unpool_linked").tolist() == [[0, 20, 0, 0]]
     payload = linked(at, "unpool_linked")
     # The 5 (flat index 1) is where the two part: marked in both input-shaped grids.
-    assert payload["marks"] == {"x": [0, 1, 0, 0], "dx": [0, 1, 0, 0]}
+    assert payload["grids"]["x"]["marks"] == payload["grids"]["dx"]["marks"] == [1]
     assert "10, then dL/dy[0, 1] = 20: the last stays, 20" in payload["tips"]["x"][1]
     assert "overwritten later by y[0, 1]" in payload["tips"]["dy"][0]
     table = at.get_by_key("unpool_collisions").dataframe[0].value
@@ -214,7 +214,7 @@ def test_frameworks_nan_rules():
     assert grid(at, "dx", "fw_linked_tensorflow").tolist() == [[1, 0, 0, 0]]
     assert grid(at, "dx", "fw_linked_pytorch").tolist() == [[1, 0, 0, 0]]
     assert grid(at, "dx", "fw_linked_jax").tolist() == [[0, 0, 1, 0]]
-    assert linked(at, "fw_linked_jax")["marks"]["dx"] == [1, 0, 1, 0]  # cells 0 and 2 differ from PyTorch
+    assert linked(at, "fw_linked_jax")["grids"]["dx"]["marks"] == [0, 2]  # cells 0 and 2 differ from PyTorch
     assert linked(at, "fw_linked_tensorflow")["receivers"] == [[[0, 1.0, 1.0]]]
     assert "its gradient goes to x[0, 0] = nan" in linked(at, "fw_linked_tensorflow")["tips"]["y"][0]
 

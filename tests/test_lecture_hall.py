@@ -10,7 +10,7 @@ import pytest
 
 import pooling
 from figures.images import area_average, make_image_figure
-from tests.apptest_util import chart, run_page, trace
+from tests.apptest_util import chart, linked, run_page, trace
 from ui import controls, presets
 from ui.codec import format_grid
 from ui.quiz import score
@@ -178,13 +178,15 @@ FIGURES = {
     "pages/matrix.py": ["matrix_chart", "matrix_x_chart", "matrix_dx_chart"],
     "pages/max_vs_avg.py": ["mva_x_chart", "mva_dx_max_chart", "mva_dx_avg_chart", "mva_mass_chart"],
     "pages/tie_lab.py": [
-        "tie_lab_x_chart",
-        "tie_lab_dx_first",
         "tie_lab_mass_chart",
         "tie_lab_window_mass_chart",
         "tie_lab_fd_central",
     ],
 }
+
+
+LINKED = {"pages/tie_lab.py": ["tie_lab_linked", "tie_lab_dx_first", "tie_lab_dx_none"]}
+"""Linked pictures (ui/linked.py) on those pages, by key."""
 
 
 def _font_and_plot_height(at, key):
@@ -209,6 +211,10 @@ def test_presentation_mode_enlarges_every_figure_on_the_other_pages():
             # Fonts and margins grow: the figure must grow with them, or its plot area would shrink (it did:
             # Inside a network's grids went from 155 to 107 px when presenting).
             assert h0 is None or h1 >= h0, (page, key, h0, h1)
+        for key in LINKED.get(page, []):
+            # The linked pictures carry the scale in their payload; the browser sizes cells and text from it.
+            assert linked(normal, key)["font_scale"] == 1.0, (page, key)
+            assert linked(present, key)["font_scale"] == FONT_SCALE, (page, key)
 
 
 def test_both_gradients_on_max_vs_average_share_one_colour_scale():

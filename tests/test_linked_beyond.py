@@ -168,7 +168,8 @@ def test_unpool_payload_marks_where_writes_and_sums_part(case):
     assert payload["show"] == ["dy", "x", "dx"] and payload["names"]["x"] == "unpool(dL/dy)"
     assert np.array_equal(grid(payload, "x"), up)
     assert np.array_equal(grid(payload, "dx"), dx)
-    assert payload["marks"]["x"] == payload["marks"]["dx"] == (writes >= 2).reshape(-1).astype(int).tolist()
+    collided = np.flatnonzero(writes >= 2).tolist()
+    assert payload["grids"]["x"]["marks"] == payload["grids"]["dx"]["marks"] == collided
     # A marked cell is exactly one where the last write differs from the sum (dL/dy > 0 here).
     assert ((up != dx).reshape(-1) == (writes >= 2).reshape(-1)).all()
     assert len(payload["tips"]["dy"]) == res.out.size and len(payload["tips"]["x"]) == x.size
@@ -179,7 +180,7 @@ def test_unpool_tips_by_hand():
     # [0, 5, 1, 0], kernel (1, 3), stride 1: both windows record the 5 (flat 1); dL/dy = [10, 20].
     res = pooling.max_pool2d(np.array([[0.0, 5, 1, 0]]), (1, 3), stride=1)
     payload = unpool_payload(res, np.array([[10.0, 20.0]]))
-    assert payload["marks"]["x"] == [0, 1, 0, 0]
+    assert payload["grids"]["x"]["marks"] == [1]
     tip = payload["tips"]["x"][1]
     assert "unpool(dL/dy)[0, 1] = 20" in tip and "the last stays, 20" in tip and "10 + 20 = 30" in tip
     assert "overwritten later by y[0, 1]" in payload["tips"]["dy"][0]
@@ -191,9 +192,10 @@ def test_marks_and_tips_check_their_shapes():
     res = pooling.max_pool2d(np.arange(16.0).reshape(4, 4), 2)
     payload = linked_payload(res, np.ones((2, 2)), "first")
     with_marks(payload, {"y": np.eye(2, dtype=bool)})
-    assert payload["marks"] == {"y": [1, 0, 0, 1]}
-    with_marks(payload, {"dx": np.zeros((4, 4))})
-    assert set(payload["marks"]) == {"y", "dx"}  # a second call adds, it does not replace
+    assert payload["grids"]["y"]["marks"] == [0, 3]
+    with_marks(payload, {"y": np.array([[False, True], [False, True]]), "dx": np.zeros((4, 4))})
+    assert payload["grids"]["y"]["marks"] == [0, 1, 3]  # a second call adds, it does not replace
+    assert payload["grids"]["dx"]["marks"] == []
     with pytest.raises(ValueError, match="shape"):
         with_marks(payload, {"x": np.zeros((2, 2))})
     with_tips(payload, {"y": ["a", "b", "c", "d"]})
@@ -224,7 +226,7 @@ def test_framework_payload_windows_and_receivers(framework, mode):
             counts[f] += 1
     assert np.array_equal(grid(payload, "dx").reshape(-1), counts)
     assert np.array_equal(grid(payload, "y"), fw.out, equal_nan=True)
-    assert payload["marks"] == {"dx": [1] * x.size}
+    assert payload["grids"]["dx"]["marks"] == list(range(x.size))
     assert payload["names"]["dx"] == "dL/dx · L" and payload["show"] == ["x", "y", "dx"]
     assert len(payload["tips"]["y"]) == H_out * W_out
     assert len(payload["tips"]["x"]) == len(payload["tips"]["dx"]) == x.size

@@ -34,3 +34,33 @@ def test_a_huge_paste_is_capped():
     cells = [[r, c, "1"] for r in range(64) for c in range(64)] * 3
     new, _, touched = _parse_cells(grid, cells)
     assert len(cells) > MAX_EDIT_CELLS and new.sum() == 64 * 64 and len(touched) == 64 * 64
+
+
+def test_a_clicked_cell_reaches_on_cell_only_for_a_clickable_grid_and_a_cell_inside_it(monkeypatch):
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    import ui.linked as linked
+
+    payload = {"clickable": ["x"], "grids": {"x": {"shape": [3, 4]}, "y": {"shape": [1, 2]}}}
+    calls = []
+    call = linked._checked(lambda grid, cell: calls.append((grid, cell)), payload)
+    call("x", (2, 3))
+    call("x", (3, 0))  # below the grid
+    call("x", (0, 4))  # right of it
+    call("y", (0, 0))  # not clickable
+    assert calls == [("x", (2, 3))]
+    assert linked._checked(None, payload) is None
+
+    # The event as the browser sends it, through _on_event: malformed cells never reach the callback.
+    for event in [
+        {"type": "cell", "grid": "x", "cell": [1, 2]},
+        {"type": "cell", "grid": "x", "cell": [-1, 2]},
+        {"type": "cell", "grid": "x", "cell": [1.5, 2]},
+        {"type": "cell", "grid": "x", "cell": "1,2"},
+        {"type": "cell", "grid": 3, "cell": [0, 0]},
+    ]:
+        monkeypatch.setattr(st, "session_state", {"k": SimpleNamespace(event=event)})
+        linked._on_event("k", {}, call)
+    assert calls == [("x", (2, 3)), ("x", (1, 2))]

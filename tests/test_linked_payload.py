@@ -135,3 +135,105 @@ def test_win_counts_and_options():
     assert payload["names"] == {"x": "x", "y": "y", "dy": "dL/dy", "dx": "dL/dx"}
     big = pooling.max_pool2d(np.zeros((17, 17)), 2)
     assert "text" not in linked_payload(big, np.ones(big.out.shape), "first")["grids"]["x"]
+
+
+# --------------------------------------------------------------------------- optional keys (partial grids, marks)
+
+
+def one_hot_receivers(res, tie: str, k: int) -> set[int]:
+    """Flat input cells window k sends a share to: the backward pass of a dL/dy that is 1 at k only."""
+    one_hot = np.zeros(res.out.size)
+    one_hot[k] = 1.0
+    return set(np.flatnonzero(pooling.max_pool2d_backward(one_hot.reshape(res.out.shape), res, tie)).tolist())
+
+
+def test_without_the_new_arguments_the_payload_has_none_of_their_keys():
+    res = pooled("overlap")
+    payload = linked_payload(res, np.ones(res.out.shape), "first")
+    assert not {"window_state", "clickable", "help"} & payload.keys()
+    for g in payload["grids"].values():
+        assert not {"pending", "marks", "notes"} & g.keys()
+
+
+@pytest.mark.parametrize("case", ["overlap", "padding_ceil", "ties"])
+@pytest.mark.parametrize("tie", ["first", "split", "all"])
+def test_windows_pooled_and_sent_so_far_leave_out_everything_later(case, tie):
+    """Only sent windows list receivers; a window not pooled has no index, no ties; win_counts: the known winners."""
+    res = pooled(case)
+    n = res.out.size
+    full = linked_payload(res, np.ones(res.out.shape), tie)
+    order = np.arange(n).reshape(res.out.shape)
+    for n_pooled, n_sent in [(1, 0), (n // 2 + 1, 0), (n, 1), (n, n // 2), (n, n)]:
+        payload = linked_payload(
+            res, np.ones(res.out.shape), tie, pooled_windows=order < n_pooled, sent_windows=order < n_sent
+        )
+        assert payload["window_state"] == [2 if k < n_sent else 1 if k < n_pooled else 0 for k in range(n)]
+        for k in range(n):
+            want = one_hot_receivers(res, tie, k) if k < n_sent else set()
+            assert {f for f, _, _ in payload["receivers"][k]} == want
+            assert payload["indices"][k] == (int(res.indices.reshape(-1)[k]) if k < n_pooled else -1)
+            assert payload["ties"][k] == (full["ties"][k] if k < n_pooled else [])
+        # A plain count over the pooled windows' one-hot backward passes.
+        counts = np.zeros(res.x.size, dtype=int)
+        for k in range(n_pooled):
+            for f in one_hot_receivers(res, tie, k):
+                counts[f] += 1
+        assert payload["win_counts"] == counts.tolist()
+        json.dumps(payload, allow_nan=False)
+
+
+def test_sent_implies_pooled_and_masks_must_fit_y():
+    res = pooled("overlap")
+    shape = res.out.shape
+    payload = linked_payload(res, np.ones(shape), "first", pooled_windows=np.zeros(shape, bool))
+    assert payload["window_state"] == [0] * res.out.size  # "sent" defaults to all, but nothing is pooled
+    with pytest.raises(ValueError, match="pooled_windows and sent_windows"):
+        linked_payload(res, np.ones(shape), "first", sent_windows=np.zeros((1, 1), bool))
+
+
+def test_values_and_pending_withhold_what_is_not_computed():
+    res = pooling.max_pool2d(np.array([[1.0, 9.0, 2.0], [3.0, 4.0, 8.0], [7.0, 5.0, 6.0]]), 2, stride=1)
+    # y by hand: [[9, 9], [7, 8]]. Show only y[0, 0] as computed, the rest pending.
+    y_so_far = np.array([[9.0, np.nan], [np.nan, np.nan]])
+    pending = np.isnan(y_so_far)
+    dx_so_far = np.array([[0.0, 1.5, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    payload = linked_payload(
+        res,
+        np.ones((2, 2)),
+        "first",
+        values={"y": y_so_far, "dx": dx_so_far},
+        pending={"y": pending},
+        color_ranges={"dx": (-4.0, 4.0)},
+    )
+    y = payload["grids"]["y"]
+    assert y["v"] == [9.0, "nan", "nan", "nan"] and y["text"] == ["9", "", "", ""] and y["pending"] == [1, 2, 3]
+    # Colour limits from the computed cell only (9 alone: the plotly figures' 8.5 to 9.5), never from 7 or 8.
+    assert (y["zmin"], y["zmax"]) == (8.5, 9.5)
+    dx = payload["grids"]["dx"]
+    assert decode_values(dx["v"], (3, 3)).tolist() == dx_so_far.tolist() and "pending" not in dx
+    assert (dx["zmin"], dx["zmax"]) == (-4.0, 4.0)
+    # Pending without an override: the computed y (9, 9, 7, 8 by hand) is still withheld where pending.
+    alone = linked_payload(res, np.ones((2, 2)), "first", pending={"y": pending})["grids"]["y"]
+    assert alone["v"] == [9.0, "nan", "nan", "nan"] and alone["text"] == ["9", "", "", ""]
+
+
+def test_marks_notes_clickable_and_help():
+    res = pooled("overlap")
+    marks = np.zeros(res.x.shape, bool)
+    marks[1, 2] = marks[3, 0] = True
+    notes = np.full(res.x.shape, "", dtype=object)
+    notes[1, 2] = "you wrote 1"
+    payload = linked_payload(
+        res,
+        np.ones(res.out.shape),
+        "first",
+        marks={"dx": marks},
+        notes={"dx": notes},
+        clickable=("x", "bogus"),
+        help_text="Click x to probe a cell.",
+    )
+    W = res.x.shape[1]
+    assert payload["grids"]["dx"]["marks"] == [1 * W + 2, 3 * W + 0]
+    notes_sent = payload["grids"]["dx"]["notes"]
+    assert notes_sent[1 * W + 2] == "you wrote 1" and notes_sent.count("") == res.x.size - 1
+    assert payload["clickable"] == ["x"] and payload["help"] == "Click x to probe a cell."

@@ -244,3 +244,37 @@ def test_both_builders_make_valid_plotly():
         assert go.Figure(fig.to_dict()).to_plotly_json()["data"]
     big = next(t for t in verdict.data if t.name == "verdicts")
     assert big.text is None and list(big.marker.symbol[:2]) == ["circle", "x"]  # no room to print: marker shapes
+
+
+def test_step_picture_shows_only_what_each_step_has_computed():
+    """The linked picture's options per step: windows pooled and sent so far, pending cells, fixed colour limits."""
+    from figures.linked import linked_payload
+    from ui.model import Window, pooled_from
+    from ui.steps import step_picture
+
+    res = pooling.max_pool2d(SEED_X, 2, stride=1)
+    dy = np.arange(1.0, 10.0).reshape(3, 3)
+    p = pooled_from(res, Window((2, 2), (1, 1), (0, 0), (1, 1), False), dy, "first")
+    plan = plan_steps(res, dy)
+    full_dx = pooling.max_pool2d_backward(dy, res)
+    for position in range(plan.n_steps):
+        step = plan.step(position)
+        options = step_picture(p, plan, step)
+        payload = linked_payload(res, dy, "first", sel=step.cell, **options)
+        done = step.number  # windows done in this phase, in scan order
+        if step.phase == FORWARD:
+            assert payload["window_state"] == [1] * done + [0] * (9 - done)
+            assert payload["grids"]["y"]["pending"] == list(range(done, 9))
+            assert payload["grids"]["dx"]["pending"] == list(range(16))
+        else:
+            assert payload["window_state"] == [2] * done + [1] * (9 - done)
+            assert "pending" not in payload["grids"]["dx"] and payload["grids"]["y"]["pending"] == []
+            # dL/dx drawn = the receivers' amounts so far = the plan's partial sum.
+            dx = np.zeros(16)
+            for window in payload["receivers"]:
+                for flat, _, amount in window:
+                    dx[flat] += amount
+            assert np.array_equal(dx.reshape(4, 4), plan.partial_dx(done))
+        # Colour limits of the whole run (dL/dy > 0, so sums only grow to the final dL/dx): they never move.
+        assert (payload["grids"]["dx"]["zmin"], payload["grids"]["dx"]["zmax"]) == (-full_dx.max(), full_dx.max())
+        assert (payload["grids"]["y"]["zmin"], payload["grids"]["y"]["zmax"]) == (res.out.min(), res.out.max())

@@ -304,7 +304,7 @@ class Linked {
       this.drawFixed(p, cs);
       this.drawStatus(p);
     });
-    this.help.textContent = d.editable.length
+    this.help.textContent = d.help !== undefined ? d.help : d.editable.length
       ? `Hover a cell to follow its window. Click a cell of ${d.editable.map((g) => this.name(g)).join(" or ")} and type to edit (Enter or Tab commits, arrows move, paste a block); click y or dL/dy to pin, Esc clears.`
       : d.pinnable ? "Hover a cell to follow its window; click y or dL/dy to pin it, Esc clears."
       : "Hover a cell to follow its window.";
@@ -391,17 +391,96 @@ class Linked {
         "font-size": Math.max(7, Math.round(cs * 0.36)) }, p.fixed);
       t.textContent = e.text.length > 6 ? e.text.slice(0, 5) + "…" : e.text;
     }
-    this.drawMarks(p, cs);
+    this.drawWaitingAndMarks(p, cs);
   }
 
-  drawMarks(p, cs) {
-    // Optional payload key marks = {grid: flat 0/1 list}: cells the page asks the eye to look at.
-    const mask = this.data.marks && this.data.marks[p.grid];
-    if (!mask) return;
-    const W = this.shapeOf(p.grid)[1];
-    mask.forEach((on, flat) => {
-      if (on) this.cellRect(p, Math.floor(flat / W), flat % W, Math.max(2, cs * 0.12), "lp-mark", p.fixed);
-    });
+  // Cells not computed yet (a grid's "pending") and badged cells (its "marks"), from optional payload keys.
+  drawWaitingAndMarks(p, cs) {
+    const g = this.data.grids[p.grid];
+    const W = g.shape[1];
+    for (const flat of g.pending || []) {
+      this.cellRect(p, Math.floor(flat / W), flat % W, 1, "lp-wait", p.fixed);
+    }
+    for (const flat of g.marks || []) {
+      const r = Math.floor(flat / W), c = flat % W;
+      // A white line under the dashed blue one, so the mark shows on dark and light cells alike.
+      this.cellRect(p, r, c, Math.max(2, cs * 0.06), "lp-mark-halo", p.fixed);
+      this.cellRect(p, r, c, Math.max(2, cs * 0.06), "lp-mark", p.fixed);
+      // A corner tag as well as the outline, so a mark is not told by colour alone; it stays clear of the digits.
+      const x1 = MARGIN.l + (c - p.geom.c0 + 1) * cs - 1, y0 = MARGIN.t + (r - p.geom.r0) * cs + 1;
+      const size = Math.max(5, cs * 0.26);
+      svgEl("path", { d: `M${x1 - size},${y0} L${x1},${y0} L${x1},${y0 + size} Z`, class: "lp-mark-tag",
+        "data-r": r, "data-c": c }, p.fixed);
+    }
+  }
+
+  waiting(grid, r, c) {
+    const g = this.data.grids[grid];
+    if (!g || !g.pending) return false;
+    if (!g.pendingSet) g.pendingSet = new Set(g.pending);
+    return g.pendingSet.has(r * g.shape[1] + c);
+  }
+
+  noteOf(t) {
+    const g = this.data.grids[t.grid];
+    if (!g || !g.notes || !this.inside(t.grid, t.r, t.c)) return "";
+    const note = g.notes[t.r * g.shape[1] + t.c];
+    return note ? `\n${note}` : "";
+  }
+
+  // The tooltip while only part of the computation is known (the step-through): never a number not yet computed.
+  describePartial(t) {
+    const d = this.data;
+    const [, W] = d.grids.x.shape;
+    const [, Wo] = d.geometry.out_shape;
+    const stateOf = (k) => (d.window_state ? d.window_state[k] : 2);
+    const lines = [];
+    const shown = (grid, r, c) => this.waiting(grid, r, c)
+      ? `${this.name(grid)}[${r}, ${c}]: not computed yet` : `${this.name(grid)}[${r}, ${c}] = ${this.text(grid, r, c)}`;
+    if (t.grid === "y" || t.grid === "dy") {
+      const k = t.r * Wo + t.c;
+      lines.push(shown(t.grid, t.r, t.c));
+      const rows = d.rows[t.r], cols = d.cols[t.c];
+      lines.push(`window: rows ${rows[0]}…${rows[rows.length - 1]}, columns ${cols[0]}…${cols[cols.length - 1]} of x`);
+      if (stateOf(k) === 0) {
+        lines.push("its maximum is not worked out yet");
+        return lines.join("\n");
+      }
+      const idx = d.indices[k];
+      if (idx < 0) lines.push("the window lies wholly in padding: no winner, no gradient");
+      else lines.push(`max: x[${Math.floor(idx / W)}, ${idx % W}] = ${this.text("x", Math.floor(idx / W), idx % W)}`);
+      if (d.ties[k].length) lines.push(`tie among ${d.ties[k].map((f) => `x[${Math.floor(f / W)}, ${f % W}]`).join(", ")}; rule: ${d.tie_policy}`);
+      if (stateOf(k) === 1) {
+        lines.push(idx < 0 ? "" : `dL/dy[${t.r}, ${t.c}] has not been sent back yet`);
+      } else {
+        const recv = d.receivers[k];
+        lines.push(recv.length ? `sent dL/dy[${t.r}, ${t.c}] = ${this.text("dy", t.r, t.c)} to:` : "sent its gradient to no cell");
+        for (const [flat, weight, amount] of recv) {
+          const share = weight === 1 ? "" : ` (share ${fmt(weight)})`;
+          lines.push(`  dL/dx[${Math.floor(flat / W)}, ${flat % W}] += ${fmt(amount)}${share}`);
+        }
+      }
+      return lines.filter((l) => l).join("\n");
+    }
+    const inside = this.inside("x", t.r, t.c);
+    lines.push(inside ? shown(t.grid, t.r, t.c) : `padding at (${t.r}, ${t.c}): counts as −∞`);
+    const wins = this.windowsContaining(t.r, t.c);
+    lines.push(wins.length ? `in ${wins.length} window${wins.length > 1 ? "s" : ""}: ${wins.map(([i, j]) => `y[${i}, ${j}]`).join(", ")}` : "in no window");
+    if (!inside) return lines.join("\n");
+    if (this.waiting("dx", t.r, t.c)) {
+      lines.push(`dL/dx[${t.r}, ${t.c}]: not computed yet`);
+      return lines.join("\n");
+    }
+    const got = this.received.get(t.r * W + t.c) || [];
+    const waitingWins = wins.filter(([i, j]) => stateOf(i * Wo + j) < 2).length;
+    if (got.length) {
+      lines.push(`received from ${got.map(([k]) => `y[${Math.floor(k / Wo)}, ${k % Wo}]`).join(", ")}`);
+      lines.push(`dL/dx[${t.r}, ${t.c}]${waitingWins ? " so far" : ""} = ${got.map(([, , a]) => fmt(a)).join(" + ")} = ${this.text("dx", t.r, t.c)}`);
+    } else {
+      lines.push(`nothing received${waitingWins ? " yet" : ""}: dL/dx[${t.r}, ${t.c}] = 0${waitingWins ? " so far" : ""}`);
+    }
+    if (waitingWins) lines.push(`${waitingWins} of its windows ${waitingWins > 1 ? "have" : "has"} not sent gradient back yet`);
+    return lines.join("\n");
   }
 
   drawStatus(p) {
@@ -491,6 +570,7 @@ class Linked {
     // Optional payload key tips = {grid: flat list of texts}: the server's words for that grid's cells.
     const tips = d.tips && d.tips[t.grid];
     if (tips && this.inside(t.grid, t.r, t.c)) return tips[t.r * this.shapeOf(t.grid)[1] + t.c];
+    if (d.window_state || this.waiting(t.grid, t.r, t.c)) return this.describePartial(t) + this.noteOf(t);
     const [, W] = d.grids.x.shape;
     const [, Wo] = d.geometry.out_shape;
     const lines = [];
@@ -524,7 +604,7 @@ class Linked {
         }
       }
     }
-    return lines.join("\n");
+    return lines.join("\n") + this.noteOf(t);
   }
 
   showTip(t) {
@@ -584,6 +664,7 @@ class Linked {
       this.cursor = cell;
       p.box.focus({ preventScroll: true });
       if ((p.grid === "y" || p.grid === "dy")) this.pin(cell.r, cell.c);
+      if ((this.data.clickable || []).includes(p.grid)) this.send({ type: "cell", grid: p.grid, cell: [cell.r, cell.c] });
       if (again && this.editable(p.grid)) this.openEditor(cell, null);
       this.highlight();
     });
@@ -637,6 +718,7 @@ class Linked {
     } else if (ev.key === "Enter" || ev.key === "F2") {
       ev.preventDefault();
       if (this.editable(p.grid)) this.openEditor(cur, null);
+      else if ((this.data.clickable || []).includes(p.grid)) this.send({ type: "cell", grid: p.grid, cell: [cur.r, cur.c] });
       else if (p.grid === "y") { this.pin(cur.r, cur.c); this.highlight(); }
     } else if (ev.key === " ") {
       ev.preventDefault();

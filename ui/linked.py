@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -96,13 +97,19 @@ def _parse_cells(grid: np.ndarray, cells) -> tuple[np.ndarray, list[dict], set]:
     return new, bad, touched
 
 
-def _on_event(key: str, pooled_grids: dict) -> None:
-    """Apply the browser's event: an edit of x or dL/dy, or a pinned (or cleared) selection."""
+def _on_event(key: str, pooled_grids: dict, on_cell: Callable[[str, tuple[int, int]], None] | None = None) -> None:
+    """Apply the browser's event: an edit of x or dL/dy, a pinned (or cleared) selection, or a clicked cell."""
     result = st.session_state.get(key)
     event = getattr(result, "event", None) if result is not None else None
     if not isinstance(event, dict):
         return
     kind = event.get("type")
+    if kind == "cell":
+        cell, name = event.get("cell"), event.get("grid")
+        valid = isinstance(cell, list) and len(cell) == 2 and all(type(v) is int and v >= 0 for v in cell)
+        if on_cell is not None and valid and isinstance(name, str):
+            on_cell(name, (cell[0], cell[1]))
+        return
     if kind == "sel":
         cell = event.get("cell")
         if isinstance(cell, list) and len(cell) == 2 and all(isinstance(v, int) and v >= 0 for v in cell):
@@ -126,6 +133,19 @@ def _on_event(key: str, pooled_grids: dict) -> None:
             st.session_state["dy_mode"] = "custom"
 
 
+def _checked(on_cell, payload: dict):
+    """``on_cell`` called only for a clicked grid listed in ``clickable`` and a cell inside it."""
+    if on_cell is None:
+        return None
+
+    def call(name: str, cell: tuple[int, int]) -> None:
+        shape = payload["grids"].get(name, {}).get("shape") if name in payload.get("clickable", ()) else None
+        if shape and cell[0] < shape[0] and cell[1] < shape[1]:
+            on_cell(name, cell)
+
+    return call
+
+
 def linked_grids(
     p: Pooled,
     cell: tuple[int, int] | None,
@@ -136,12 +156,19 @@ def linked_grids(
     titles: dict[str, str] | None = None,
     show: tuple[str, ...] = ("x", "y", "dy", "dx"),
     pinnable: bool = True,
+    tie_policy: str | None = None,
+    on_cell: Callable[[str, tuple[int, int]], None] | None = None,
+    **extras,
 ) -> dict:
     """Draw the four linked grids of ``p`` with ``cell`` pinned; returns the payload sent to the browser.
 
     Edits of x and dL/dy typed into the picture go through ``grids.set_grid`` (so the
     secondary data editors start afresh on the new grid); a click on y or dL/dy pins
-    its cell as ``sel`` in the link.
+    its cell as ``sel`` in the link. ``tie_policy`` overrides the view's rule (the tie lab
+    draws one picture per rule). A click on a grid listed in ``clickable`` calls
+    ``on_cell(grid, (row, col))`` (row and column are checked against that grid's shape here).
+    ``extras`` go to ``linked_payload`` as they are: ``values``, ``pending``, ``color_ranges``,
+    ``pooled_windows``, ``sent_windows``, ``marks``, ``notes``, ``clickable``, ``help_text``.
     """
     errors = st.session_state.get(ERRORS, {}).get(key, [])
     # Complaints about cells that no longer exist (the grid shrank) are dropped.
@@ -150,7 +177,7 @@ def linked_grids(
     payload = linked_payload(
         p.res,
         p.dy,
-        p.tie_policy,
+        tie_policy or p.tie_policy,
         sel=cell,
         editable=editable,
         errors=errors,
@@ -158,6 +185,7 @@ def linked_grids(
         titles=titles,
         show=show,
         pinnable=pinnable,
+        **extras,
     )
     payload["plotly_src"] = f"app/static/{PLOTLY_FILE}"
     current = {name: grid for name, grid in (("x", p.x), ("dy", p.dy)) if name in editable}
@@ -165,7 +193,7 @@ def linked_grids(
     _component(
         key=key,
         data={"json": json.dumps(payload, allow_nan=False)},
-        on_event_change=lambda: _on_event(key, current),
+        on_event_change=lambda: _on_event(key, current, _checked(on_cell, payload)),
         height="content",
     )
     return payload

@@ -6,15 +6,14 @@ answer grid, the reveal. Nothing derived from dL/dx reaches the page before the 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from figures import format_value, make_grid_figure, selected_cell
+from figures import format_value
 from figures.steps import make_verdict_figure, paired_height, verdict_hover
-from ui import grids, presentation, share, text
+from ui import grids, linked, presentation, share, text
 from ui.model import Pooled
 from ui.text import md
 
@@ -153,21 +152,6 @@ def _reveal(on: bool) -> None:
     st.session_state[REVEALED] = on
 
 
-def _toggle_cell(chart_key: str) -> None:
-    """A click on a cell of x marks it with 1, or unmarks it (0) if it already holds something."""
-    if chart_key != f"quiz_x_chart_{grids.editor_revision(EDITOR)}":
-        # An earlier chart's click, sent again by the browser on a later run (seen with a timer fragment
-        # on the page, as in class mode): it was counted when it happened, so it must not toggle back.
-        return
-    cell = selected_cell(st.session_state.get(chart_key))
-    answer = st.session_state.get(ANSWER)
-    if cell is None or answer is None or not (0 <= cell[0] < answer.shape[0] and 0 <= cell[1] < answer.shape[1]):
-        return
-    answer = answer.copy()
-    answer[cell] = 0.0 if answer[cell] != 0 else 1.0
-    _set_answer(answer)
-
-
 # --------------------------------------------------------------------------- the page's panels
 
 
@@ -219,67 +203,68 @@ def action_buttons(p: Pooled) -> None:
 
 
 def question_columns(p: Pooled) -> list:
-    """Columns for x, dL/dy and the answer grid, in proportion to the pixels each one's grid wants."""
+    """Columns for the question's picture (x and dL/dy) and the answer grid, in proportion to what each wants."""
     geom = p.geometry
-    x_px = (geom.in_shape[1] + 2 * geom.padding[1]) * 46 + 90  # cells plus axis and colour bar
-    dy_px = max(geom.out_shape[1] * 46 + 90, x_px / 2)
+    x_px = (geom.in_shape[1] + 2 * geom.padding[1]) * 46 + 60  # cells plus axis labels
+    picture_px = x_px + max(geom.out_shape[1] * 46 + 60, x_px / 2)
     # The table's columns are 60 px wide up to 8 columns and 44 px beyond (ui.grids.cell_editor).
     table_px = (geom.in_shape[1] + 1) * (60 if geom.in_shape[1] <= 8 else 44) + 20
     if table_px <= 420:
-        return st.columns([x_px, dy_px, table_px], gap="medium")
-    # A wide table goes under the figures, where it has the page's width.
-    x_column, dy_column = st.columns([x_px, dy_px], gap="medium")
-    return [x_column, dy_column, st.container()]
+        return st.columns([picture_px, table_px], gap="medium")
+    # A wide table goes under the picture, where it has the page's width.
+    return [st.container(), st.container()]
+
+
+QUESTION_KEY = "quiz_x_linked"  # the question's linked picture of x and dL/dy (ui/linked.py)
+
+
+def question_picture(p: Pooled, answer: np.ndarray) -> dict:
+    """Keyword arguments for the question's linked picture: x and dL/dy, with nothing that gives dL/dx away.
+
+    No window counts as pooled, so the payload holds no winner, tie, receiver or win count, and y
+    and dL/dx are withheld cell by cell. Hovering still follows the windows (their cells are
+    geometry, not the answer), and the student's marks are badged on x.
+    """
+    notes = np.empty(p.x.shape, dtype=object)
+    for (r, c), v in np.ndenumerate(answer):
+        notes[r, c] = f"your dL/dx: {format_value(v)}" + (" · click to unmark" if v != 0 else " · click to mark")
+    return {
+        "show": ("x", "dy"),
+        "titles": {"x": "x · click the cells that get gradient", "dy": "dL/dy"},
+        "pooled_windows": np.zeros(p.y.shape, dtype=bool),
+        "pending": {"y": np.ones(p.y.shape, dtype=bool), "dx": np.ones(p.x.shape, dtype=bool)},
+        "marks": {"x": answer != 0},
+        "notes": {"x": notes},
+        "clickable": ("x",),
+        "help_text": (
+            "◥ and a dashed outline mark the cells you gave gradient. Click a cell of x to set it to 1 (or back "
+            "to 0); type other amounts in the table. Hover dL/dy to see its window in x."
+        ),
+    }
+
+
+def _on_x_cell(grid: str, cell: tuple[int, int]) -> None:
+    """A click on a cell of x marks it with 1, or unmarks it (0) if it already holds something."""
+    answer = st.session_state.get(ANSWER)
+    if grid != "x" or answer is None or not (0 <= cell[0] < answer.shape[0] and 0 <= cell[1] < answer.shape[1]):
+        return
+    answer = answer.copy()
+    answer[cell] = 0.0 if answer[cell] != 0 else 1.0
+    _set_answer(answer)
 
 
 def x_panel(p: Pooled, answer: np.ndarray) -> None:
-    """x to click, the student's marks starred; no trace of dL/dx (no winners, no win counts, no sums)."""
-    geom = p.geometry
-    H_out, W_out = p.y.shape
-    scale = presentation.font_scale()
-    marks = np.empty(p.x.shape, dtype=object)
-    for (r, c), v in np.ndenumerate(answer):
-        marks[r, c] = f"your dL/dx: {format_value(v)}" + (" · click to unmark" if v != 0 else " · click to mark")
-    x_fig = make_grid_figure(
-        p.x,
-        name="x",
-        title="x · click the cells that get gradient",
-        winner_mask=answer != 0,
-        window_cells=[geom.window_cells(a, b) for a in range(H_out) for b in range(W_out)],
-        padding=geom.padding,
-        extra_hover=marks,
-        selectable=True,
-        font_scale=scale,
-        height=paired_height(geom.in_shape, geom.padding, scale),
+    """x to click and dL/dy as one linked picture, the student's marks badged; no trace of dL/dx."""
+    linked.linked_grids(
+        p,
+        None,
+        key=QUESTION_KEY,
+        editable=(),
+        pinnable=False,
+        font_scale=presentation.font_scale(),
+        on_cell=_on_x_cell,
+        **question_picture(p, answer),
     )
-    # A fresh chart after each change, so clicking the same cell again is a new click.
-    key = f"quiz_x_chart_{grids.editor_revision(EDITOR)}"
-    st.plotly_chart(
-        x_fig,
-        key=key,
-        on_select=functools.partial(_toggle_cell, key),
-        selection_mode="points",
-        config={"displayModeBar": False},
-    )
-    st.caption(
-        "★ marks the cells you gave gradient. Clicking a cell sets it to 1 (or back to 0); type other "
-        "amounts in the table."
-    )
-
-
-def dy_panel(p: Pooled) -> None:
-    """dL/dy, which the student needs for the amounts."""
-    geom = p.geometry
-    scale = presentation.font_scale()
-    dy_fig = make_grid_figure(
-        p.dy,
-        name="dL/dy",
-        kind="gradient",
-        title="dL/dy",
-        font_scale=scale,
-        height=paired_height(geom.in_shape, geom.padding, scale),
-    )
-    st.plotly_chart(dy_fig, key="quiz_dy_chart", config={"displayModeBar": False})
 
 
 def answer_editor(p: Pooled) -> np.ndarray:
@@ -298,7 +283,8 @@ def answer_editor(p: Pooled) -> np.ndarray:
 
 
 def reveal_panel(p: Pooled, answer: np.ndarray) -> None:
-    """The score, both grids with ✓ / ✗ on every cell, and a sentence per mistake."""
+    """The score, the linked picture with the right dL/dx (the student's cells badged), the student's grid
+    with ✓ / ✗ on every cell, and a sentence per mistake."""
     verdict = score(answer, p.dx)
     found, receiving, extra = verdict.receivers()
     headline = f"{verdict.summary()}."
@@ -319,48 +305,64 @@ def reveal_panel(p: Pooled, answer: np.ndarray) -> None:
     notice = text.tie_notice(p)
     if notice:
         st.info(notice, icon="⚖️")
+    reveal_picture(p, answer, verdict)
     scale = presentation.font_scale()
     geom = p.geometry
-    size = dict(height=paired_height(geom.in_shape, geom.padding, scale))
     both = np.concatenate([answer.ravel(), p.dx.ravel()])
     finite = np.abs(both[np.isfinite(both)])
     limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-    hover = verdict_hover(answer, p.dx)
     yours = make_verdict_figure(
         answer,
         verdict.correct,
         name="your dL/dx",
         title="Your answer: ✓ right, ✗ wrong",
-        hover_lines=hover,
+        hover_lines=verdict_hover(answer, p.dx),
         color_limit=limit,
         padding=geom.padding,
         font_scale=scale,
-        **size,
+        height=paired_height(geom.in_shape, geom.padding, scale),
     )
-    right = make_verdict_figure(
-        p.dx,
-        verdict.correct,
-        name="dL/dx",
-        title="dL/dx: the right answer",
-        hover_lines=hover,
-        color_limit=limit,
-        winner_mask=p.win_counts > 0,
-        padding=geom.padding,
-        font_scale=scale,
-        **size,
-    )
-    left, right_col = st.columns(2)
+    left, right_col = st.columns([2, 3], gap="large")
     with left:
         st.plotly_chart(yours, key="quiz_yours_chart", config={"displayModeBar": False})
-    with right_col:
-        st.plotly_chart(right, key="quiz_right_chart", config={"displayModeBar": False})
     notes = mistake_notes(verdict, p.contributions)
     if notes:
-        st.markdown("**Where it went wrong**")
-        shown = notes[:12]
-        st.markdown("\n".join(f"- :red[:material/close:] {note}" for note in shown))
-        if len(notes) > len(shown):
-            st.caption(f"… and {len(notes) - len(shown)} more wrong cells (hover the grids to see each).")
+        with right_col:
+            st.markdown("**Where it went wrong**")
+            shown = notes[:12]
+            st.markdown("\n".join(f"- :red[:material/close:] {note}" for note in shown))
+            if len(notes) > len(shown):
+                st.caption(f"… and {len(notes) - len(shown)} more wrong cells (hover the grids to see each).")
+
+
+REVEAL_KEY = "quiz_linked"  # the reveal's linked picture (ui/linked.py)
+
+
+def reveal_notes(answer: np.ndarray, verdict: Verdict) -> np.ndarray:
+    """One tooltip line per cell of dL/dx: what the student wrote there, and whether it is right."""
+    out = np.empty(answer.shape, dtype=object)
+    for (r, c), a in np.ndenumerate(answer):
+        out[r, c] = f"you wrote {format_value(a)} here: " + ("✓ right" if verdict.correct[r, c] else "✗ wrong")
+    return out
+
+
+def reveal_picture(p: Pooled, answer: np.ndarray, verdict: Verdict) -> dict:
+    """x, y, dL/dy and the right dL/dx as the linked picture, the cells the student gave gradient badged."""
+    return linked.linked_grids(
+        p,
+        None,
+        key=REVEAL_KEY,
+        editable=(),
+        pinnable=False,
+        font_scale=presentation.font_scale(),
+        titles={"dx": "dL/dx · right answer, ◥ yours"},
+        marks={"dx": answer != 0},
+        notes={"dx": reveal_notes(answer, verdict)},
+        help_text=(
+            "◥ and a dashed outline mark the cells you gave gradient. Hover a cell of y or dL/dy to follow its "
+            "window to the cells it sends to; hover dL/dx to see where its sum comes from and what you wrote."
+        ),
+    )
 
 
 def revealed() -> bool:

@@ -17,9 +17,8 @@ import numpy as np
 import streamlit as st
 
 import pooling
-from figures import format_value, make_grid_figure
-from figures.steps import make_partial_grid_figure, paired_height
-from ui import presentation, share, state, text
+from figures import format_value
+from ui import linked, presentation, share, state, text
 from ui.model import Pooled, pool_view
 from ui.text import md
 
@@ -266,17 +265,6 @@ def adding_up_sentence(step: Step, received: dict) -> str | None:
     return "Overlap: " + "; ".join(parts) + "."
 
 
-def received_hover(plan: StepPlan, n_windows: int) -> np.ndarray:
-    """(H, W) hover lines of dL/dx so far: who sent what, and the running sum."""
-    hover = np.full(plan.res.x.shape, "", dtype=object)
-    for (r, c), parts in plan.received(n_windows).items():
-        lines = [f"from y[{o[0]}, {o[1]}]: {format_value(a)}" for o, _, a in parts]
-        if len(parts) > 1:
-            lines.append(f"sum so far of {len(parts)} windows")
-        hover[r, c] = "<br>".join(lines)
-    return hover
-
-
 # --------------------------------------------------------------------------- the player (streamlit)
 
 POSITION = "step_pos"  # 0-based position, the page's own state
@@ -295,7 +283,7 @@ PLAY_NOTE = "_step_play_note"  # why the player paused by itself, shown until th
 # this many steps or seconds, whichever comes first; a class watching a demo never gets near either.
 MAX_PLAY_STEPS = 200
 MAX_PLAY_SECONDS = 300
-CHARTS = {"x": "step_x_chart", "y": "step_y_chart", "dx": "step_dx_chart", "dy": "step_dy_chart"}
+LINKED_KEY = "step_linked"  # the linked picture of the step (ui/linked.py)
 
 
 def _position_from_link(n_steps: int) -> int:
@@ -427,7 +415,7 @@ def _player_body() -> None:
     step = plan.step(pos)
     if presentation.is_on():
         # For a projector: the four figures in one row across the page, the words and formulas below.
-        _figures(pooled, plan, step, one_row=True)
+        _figures(pooled, plan, step)
         with st.container(key="step_words"):
             _step_math(pooled, plan, step, side_by_side=True)
             share_box()
@@ -516,82 +504,62 @@ def _controls(pos: int, n_steps: int, playing: bool) -> None:
         st.slider(label, 1, n_steps, key=SLIDER, on_change=_slider_moved)
 
 
-def _figures(p: Pooled, plan: StepPlan, step: Step, *, one_row: bool = False) -> None:
-    """x and y above (forward), dL/dx and dL/dy below (backward), one window highlighted in all four.
+def step_picture(p: Pooled, plan: StepPlan, step: Step) -> dict:
+    """The linked picture's options for one step: what is known so far, and nothing more.
 
-    With ``one_row`` the four sit side by side in the order of the computation: x, y, dL/dy, dL/dx.
+    Forward step k: y holds its first k values (the rest pending), only those k windows are
+    pooled (their winners starred in x), no gradient has gone back, dL/dx is pending throughout.
+    Backward step k: y is whole, the first k windows have sent their gradient, dL/dx is the sum
+    of what they sent. Colour limits are those of the whole run, so colours do not shift as the
+    grids fill in. Returns keyword arguments for ``linked.linked_grids`` (plain logic, no drawing).
     """
-    geom = p.geometry
     H_out, W_out = p.y.shape
-    cell = np.array([step.cell])
-    all_windows = [geom.window_cells(a, b) for a in range(H_out) for b in range(W_out)]
-    receivers = np.array([rc.cell for rc in step.receivers], dtype=int).reshape(-1, 2)
+    i, j = step.cell
+    order = np.arange(H_out * W_out).reshape(H_out, W_out)
     forward = step.phase == FORWARD
-    x_counts = step.win_counts if forward else p.win_counts
     finite_y = p.y[np.isfinite(p.y)]
-    y_range = (float(finite_y.min()), float(finite_y.max())) if finite_y.size else None
-    if y_range and y_range[0] == y_range[1]:
+    y_range = (float(finite_y.min()), float(finite_y.max())) if finite_y.size else (0.0, 1.0)
+    if y_range[0] == y_range[1]:
         y_range = (y_range[0] - 0.5, y_range[1] + 0.5)
-    scale = presentation.font_scale()
-    style = dict(font_scale=scale, height=paired_height(geom.in_shape, geom.padding, scale))
-    figs = {
-        "x": make_grid_figure(
-            p.x,
-            name="x",
-            title="x: the window" if forward else "x",
-            win_counts=x_counts,
-            window_cells=all_windows,
-            highlight_cells=step.window_cells,
-            padding=geom.padding,
-            **style,
-        ),
-        "y": make_partial_grid_figure(
-            step.y,
-            name="y",
-            done=step.y_done,
-            title="y so far" if forward else "y",
-            highlight_cells=cell,
-            color_range=y_range,
-            **style,
-        ),
-        "dy": make_grid_figure(p.dy, name="dL/dy", kind="gradient", title="dL/dy", highlight_cells=cell, **style),
-    }
     limit = plan.dx_limit()
+    pending = {"y": ~step.y_done}
     if forward:
-        figs["dx"] = make_partial_grid_figure(
-            step.dx,
-            name="dL/dx",
-            kind="gradient",
-            done=np.zeros(p.x.shape, dtype=bool),
-            pending_hover="the backward pass has not started",
-            title="dL/dx: not started",
-            padding=geom.padding,
-            color_range=(-limit, limit),
-            **style,
-        )
-    else:
-        figs["dx"] = make_partial_grid_figure(
-            step.dx,
-            name="dL/dx",
-            kind="gradient",
-            title="dL/dx so far",
-            win_counts=step.win_counts,
-            highlight_cells=receivers if len(receivers) else None,
-            padding=geom.padding,
-            extra_hover=received_hover(plan, step.number),
-            color_range=(-limit, limit),
-            **style,
-        )
-    # Widths follow the grids' widths, so x and dL/dx get room for their cells and y's cells match.
-    widths = [geom.in_shape[1] + 2 * geom.padding[1], geom.out_shape[1]]
-    widths[1] = max(widths[1], widths[0] / 2)
-    if one_row:
-        columns, names = st.columns([*widths, *widths[::-1]]), ("x", "y", "dy", "dx")
-    else:
-        columns, names = (*st.columns(widths), *st.columns(widths)), ("x", "y", "dx", "dy")
-    for column, name in zip(columns, names):
-        with column:
-            st.plotly_chart(figs[name], key=CHARTS[name], config={"displayModeBar": False})
+        pending["dx"] = np.ones(p.x.shape, dtype=bool)
+    # Short titles: y and dL/dy are narrow; the step's words beside the picture say the rest.
+    titles = (
+        {"x": f"x · window ({i}, {j})", "y": "y so far", "dy": "dL/dy", "dx": "dL/dx · not yet"}
+        if forward
+        else {"x": "x", "y": "y", "dy": "dL/dy", "dx": "dL/dx so far"}
+    )
+    phase = "forward" if forward else "backward"
+    return {
+        "values": {"y": step.y, "dx": step.dx},
+        "pending": pending,
+        "color_ranges": {"y": y_range, "dx": (-limit, limit)},
+        "pooled_windows": order < step.number if forward else None,
+        "sent_windows": np.zeros((H_out, W_out), dtype=bool) if forward else order < step.number,
+        "titles": titles,
+        "help_text": (
+            f"{phase.capitalize()} pass, window ({i}, {j}) outlined. Hover any cell to follow its window; "
+            "the tooltips show only what has been computed up to this step."
+        ),
+    }
+
+
+def _figures(p: Pooled, plan: StepPlan, step: Step) -> None:
+    """x, y, dL/dy and dL/dx as the linked picture, as far as this step has got, the step's window pinned.
+
+    The picture lays itself out for the width it gets (full width when presenting).
+    """
+    linked.linked_grids(
+        p,
+        step.cell,
+        key=LINKED_KEY,
+        editable=(),
+        pinnable=False,
+        font_scale=presentation.font_scale(),
+        **step_picture(p, plan, step),
+    )
 
 
 def _step_math(p: Pooled, plan: StepPlan, step: Step, *, side_by_side: bool = False) -> None:

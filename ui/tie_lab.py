@@ -15,10 +15,10 @@ import pandas as pd
 import streamlit as st
 
 import pooling
-from figures import format_value, make_grid_figure, selected_cell
+from figures import format_value, make_grid_figure
 from figures.compare import make_mass_figure
 from figures.tie_lab import make_probe_figure, make_window_mass_figure
-from ui import grids, presentation, state
+from ui import grids, linked, presentation, state
 from ui.codec import DEFAULT_X, GridError, format_number, parse_number
 from ui.explorer import figure_size
 from ui.model import Pooled
@@ -304,12 +304,6 @@ def probe_cell(p: Pooled, lab: TieLab) -> tuple[int, int]:
     return cell
 
 
-def _on_x_click() -> None:
-    cell = selected_cell(st.session_state.get("tie_lab_x_chart"))
-    if cell is not None:
-        state.set_extra(**{PROBE: f"{cell[0]},{cell[1]}"})
-
-
 def _on_probe_box() -> None:
     r, c = st.session_state["tie_lab_probe_box"]
     state.set_extra(**{PROBE: f"{r},{c}"})
@@ -341,56 +335,84 @@ def ties_summary(p: Pooled, lab: TieLab) -> None:
     )
 
 
-def x_figure(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
-    """x with every tied maximum starred; the probed cell outlined; click a cell to probe it."""
-    marked = figure_size(p.x.shape)["marks"]
-    title = "x: tied maxima marked ★ · click a cell to probe it" if marked else "x · click a cell to probe it"
-    fig = make_grid_figure(
-        p.x,
-        name="x",
-        title=title,
-        winner_mask=lab.tied if marked else None,
-        highlight_cells=np.array([cell]),
-        padding=p.geometry.padding,
-        selectable=True,
+LINKED_KEY = "tie_lab_linked"  # the linked picture of x, y, dL/dy and dL/dx (ui/linked.py)
+
+
+def _on_picture_cell(grid: str, cell: tuple[int, int]) -> None:
+    """A click on a cell of x in the linked picture probes that cell."""
+    if grid == "x":
+        state.set_extra(**{PROBE: f"{cell[0]},{cell[1]}"})
+
+
+def _probe_mask(shape: tuple[int, int], cell: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[cell] = True
+    return mask
+
+
+def x_notes(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> np.ndarray:
+    """One tooltip line per cell of x: whether it is a tied maximum, and which cell is probed."""
+    notes = np.full(p.x.shape, "", dtype=object)
+    notes[lab.tied] = "a tied maximum"
+    notes[cell] = "probed below (◥)" + (": a tied maximum" if lab.tied[cell] else "")
+    return notes
+
+
+def x_figure(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> dict:
+    """x, y, dL/dy and dL/dx (the sidebar's tie rule) as the linked picture; click a cell of x to probe it."""
+    return linked.linked_grids(
+        p,
+        None,
+        key=LINKED_KEY,
+        editable=(),
+        pinnable=False,
         font_scale=presentation.font_scale(),
-        height=presentation.grown(figure_size(p.x.shape)["height"]),
-    )
-    st.plotly_chart(
-        fig, key="tie_lab_x_chart", on_select=_on_x_click, selection_mode="points", config={"displayModeBar": False}
+        titles={"x": "x · click a cell to probe it", "dx": f"dL/dx · rule '{p.tie_policy}'"},
+        marks={"x": _probe_mask(p.x.shape, cell)},
+        notes={"x": x_notes(p, lab, cell)},
+        clickable=("x",),
+        on_cell=_on_picture_cell,
+        help_text=(
+            "Hover y or dL/dy to follow a window (the tooltip names its tied cells); hover x or dL/dx to see "
+            "which windows hold the cell. Click a cell of x to probe it (◥ marks the probed cell)."
+        ),
     )
 
 
 def _per_row(width: int) -> int:
-    return 5 if width <= 6 else 3 if width <= 12 else 2
+    """Pictures per row for a dL/dx drawn ``width`` cells wide (padding included): cells stay big enough to read.
+
+    Never five across: a picture needs about 200 px, more than a fifth of the page.
+    """
+    return 3 if width <= 12 else 2
 
 
 def policy_figures(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
-    """dL/dx under each rule, side by side, with its verdict and gradient mass underneath."""
+    """dL/dx under each rule, side by side as linked pictures of dL/dx alone, verdict and gradient mass underneath.
+
+    Each picture is keyed ``tie_lab_dx_<rule>``: its grid's accessible name is dL/dx like every other,
+    and the key tells them apart. Hovering a cell shows which windows send it what under that rule.
+    """
     policies = list(lab.policies.values())
-    per_row = _per_row(p.x.shape[1])
-    size = figure_size(p.x.shape)
+    per_row = _per_row(p.x.shape[1] + 2 * p.geometry.padding[1])
     for start in range(0, len(policies), per_row):
         columns = st.columns(per_row)
         for col, result in zip(columns, policies[start : start + per_row]):
             mark = "✓" if result.verdict.valid else "✗"
-            fig = make_grid_figure(
-                result.dx,
-                name="dL/dx",
-                kind="gradient",
-                title=f"{mark} {result.tie_policy}",
-                winner_mask=result.dx != 0 if size["marks"] else None,
-                highlight_cells=np.array([cell]),
-                padding=p.geometry.padding,
-                height=presentation.grown(520 if per_row == 2 else size["height"]),
-                font_scale=presentation.font_scale(),
-            )
-            if per_row == 5:
-                # Five across leaves no room for a colour bar; the values are printed in the cells.
-                fig.update_traces(showscale=False, selector=dict(name="grid"))
-                fig.update_layout(margin=dict(l=36, r=4))
             with col:
-                st.plotly_chart(fig, key=f"tie_lab_dx_{result.tie_policy}", config={"displayModeBar": False})
+                linked.linked_grids(
+                    p,
+                    None,
+                    key=f"tie_lab_dx_{result.tie_policy}",
+                    editable=(),
+                    pinnable=False,
+                    show=("dx",),
+                    tie_policy=result.tie_policy,
+                    titles={"dx": f"{mark} {result.tie_policy}"},
+                    font_scale=presentation.font_scale(),
+                    marks={"dx": _probe_mask(p.x.shape, cell)},
+                    help_text="",
+                )
                 st.caption(f"Σ dL/dx = {format_value(result.total_mass)}; Σ dL/dy = {format_value(lab.dy_total)}")
                 _verdict_text(result)
 

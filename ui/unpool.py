@@ -99,7 +99,7 @@ def collision_table(v: UnpoolView) -> pd.DataFrame | None:
 
 def figures(v: UnpoolView, cell: tuple[int, int], *, font_scale: float = 1.0) -> dict:
     """Two linked pictures: x and y (where the switches come from), then dL/dy, unpool(dL/dy) and dL/dx
-    side by side, the cells where unpooling overwrites and the gradient adds outlined in orange."""
+    side by side, the cells where unpooling overwrites and the gradient adds marked (dashed outline, corner tag)."""
     p = v.p
     geom = p.geometry
     differ = np.array([c.cell for c in v.collisions]).reshape(-1, 2)

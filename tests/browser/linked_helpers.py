@@ -107,3 +107,68 @@ def visible_tooltip(page) -> str:
         "() => Array.from(document.querySelectorAll('.lp-tip')).filter(t => t.style.display === 'block')"
         ".map(t => t.textContent).join('\\n')"
     )
+
+
+# --- one picture among several on a page (the tie lab, the quiz's reveal): scoped by the component's key ---
+
+
+def in_picture(key: str, name: str) -> str:
+    """CSS selector of grid ``name`` inside the linked picture drawn with ``key=`` (Streamlit's st-key class)."""
+    return f'.st-key-{key} [aria-label="{name}"]'
+
+
+def wait_for_picture(page, key: str, names=("x", "y", "dL/dy", "dL/dx"), timeout: float = 60) -> None:
+    for name in names:
+        page.wait_for_selector(in_picture(key, name) + " .js-plotly-plot", timeout=timeout * 1000)
+
+
+def grid_z_in(page, key: str, name: str) -> list:
+    """The heatmap's z values as drawn (None for NaN) of grid ``name`` in picture ``key``."""
+    return page.evaluate(
+        "(sel) => { const el = document.querySelector(sel + ' .js-plotly-plot');"
+        " return el && el.data ? Array.from(el.data[0].z, row => Array.from(row)) : null; }",
+        in_picture(key, name),
+    )
+
+
+def cell_point_in(page, key: str, name: str, row: int, col: int) -> dict:
+    return page.evaluate(
+        """([sel, row, col]) => {
+            const box = document.querySelector(sel);
+            const rect = box.getBoundingClientRect();
+            const cs = Number(box.dataset.cs), r0 = Number(box.dataset.r0), c0 = Number(box.dataset.c0);
+            return {x: rect.left + 26 + (col - c0 + 0.5) * cs, y: rect.top + 20 + (row - r0 + 0.5) * cs};
+        }""",
+        [in_picture(key, name), row, col],
+    )
+
+
+def hover_in(page, key: str, name: str, row: int, col: int) -> None:
+    page.locator(in_picture(key, name)).scroll_into_view_if_needed()
+    point = cell_point_in(page, key, name, row, col)
+    page.mouse.move(point["x"], point["y"])
+
+
+def click_in(page, key: str, name: str, row: int, col: int) -> None:
+    page.locator(in_picture(key, name)).scroll_into_view_if_needed()
+    point = cell_point_in(page, key, name, row, col)
+    page.mouse.click(point["x"], point["y"])
+
+
+def outlined_in(page, key: str, name: str, css_class: str) -> set[tuple[int, int]]:
+    """Cells of grid ``name`` in picture ``key`` carrying a mark of ``css_class`` (lp-hl, lp-recv, lp-mark, ...)."""
+    cells = page.evaluate(
+        "([sel, cls]) => Array.from(document.querySelectorAll(`${sel} .${cls}`),"
+        " r => [Number(r.dataset.r), Number(r.dataset.c)])",
+        [in_picture(key, name), css_class],
+    )
+    return {tuple(c) for c in cells}
+
+
+def tooltip_in(page, key: str) -> str:
+    """The visible tooltip of picture ``key``."""
+    return page.evaluate(
+        "(key) => { const t = document.querySelector(`.st-key-${key} .lp-tip`);"
+        " return t && t.style.display !== 'none' ? t.textContent : ''; }",
+        key,
+    )

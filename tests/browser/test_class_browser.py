@@ -178,7 +178,7 @@ def test_a_prediction_round_counts_each_student_once_and_reveals_to_all(tabs, cl
     wait_for_app(teacher)
     for student in (alice, bob):
         student.wait_for_selector("text=The teacher revealed the answer", timeout=30_000)
-        student.wait_for_selector('[class*="st-key-quiz_right_chart"]', timeout=30_000)
+        student.wait_for_selector('.st-key-quiz_linked [aria-label="dL/dx"]', timeout=30_000)
     # Each student's own marks survive the reveal and are scored.
     assert marked(alice) == {(1, 0)}
     assert marked(bob) == {(1, 0), (2, 2)}

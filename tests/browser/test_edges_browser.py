@@ -9,6 +9,7 @@ import pytest
 import pooling
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.helpers import click_cell, full_screenshot, heatmap_z, query, wait_for_app, wait_until
+from tests.browser.linked_helpers import click_in, grid_z_in, outlined_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +39,9 @@ def test_tie_lab_four_way_tie_and_probe(page, app_url):
     open_page(page, app_url, "tie_lab")
     page.get_by_role("button", name="Four-way tie").click()
     # The lab opens on the two-way tie (17 at x[0, 0] and x[1, 1]); the four-way one also has 17 at x[1, 0].
-    x = np.array(poll(lambda: heatmap_z(page, "tie_lab_x_chart"), lambda z: z[0][0] == 17 and z[1][0] == 17), float)
+    x = np.array(
+        poll(lambda: grid_z_in(page, "tie_lab_linked", "x"), lambda z: z and z[0][0] == 17 and z[1][0] == 17), float
+    )
     assert (x[:2, :2] == 17).all() and (x[2:, :] < 17).all() and (x[:, 2:] < 17).all()
     res = pooling.max_pool2d(x, 2)
     # Wait for the four-way tie's differences (the two-way tie's already read 0.5 at [0, 0]).
@@ -47,13 +50,14 @@ def test_tie_lab_four_way_tie_and_probe(page, app_url):
     for policy in ("first", "split", "all", "none"):
         expected = pooling.max_pool2d_backward(np.ones((2, 2)), res, policy).tolist()
         # Charts redraw one by one as the rerun's updates arrive: wait for each.
-        wait_until(lambda p=policy, e=expected: heatmap_z(page, f"tie_lab_dx_{p}") == e)
+        wait_until(lambda p=policy, e=expected: grid_z_in(page, f"tie_lab_dx_{p}", "dL/dx") == e)
     assert query(page).get("probe") == "0,0"
     page.get_by_text("A kink: the slope is 0 to the left and 1 to the right").first.wait_for()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     full_screenshot(page, SCREENSHOTS / "tie_lab.png", height=3700)
-    click_cell(page, "tie_lab_x_chart", 2, 2)
+    click_in(page, "tie_lab_linked", "x", 2, 2)  # a click on x in the linked picture probes the cell
     wait_until(lambda: query(page).get("probe") == "2,2")
+    wait_until(lambda: outlined_in(page, "tie_lab_linked", "x", "lp-mark") == {(2, 2)})
     page.get_by_text("Both one-sided slopes are").first.wait_for()
 
 

@@ -1,4 +1,5 @@
-"""The quiz in headless Chromium: mark cells by clicking x, type an amount, reveal, see the score and the ✓ / ✗."""
+"""The quiz in headless Chromium: mark cells by clicking x, type an amount, reveal, see the score and the ✓ / ✗,
+and follow a window in the reveal's linked picture (outlines as pooling gives, the student's cells badged)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import pytest
 
 import pooling
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import click_cell, edit_cell, full_screenshot, heatmap_z, wait_for_app, wait_until
+from tests.browser.helpers import full_screenshot, wait_for_app, wait_until
+from tests.browser.linked_helpers import (
+    click_in,
+    grid_z_in,
+    hover_in,
+    in_picture,
+    outlined_in,
+    tooltip_in,
+    wait_for_picture,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -34,41 +44,60 @@ def idle(page) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
 
 
-def x_chart_key(page) -> str:
-    """The quiz's x chart is keyed by the answer's revision (a fresh chart after each change)."""
-    classes = page.locator('[class*="st-key-quiz_x_chart_"]').first.get_attribute("class")
-    return next(c for c in classes.split() if c.startswith("st-key-quiz_x_chart_")).removeprefix("st-key-")
+QUESTION = "quiz_x_linked"  # the question's linked picture: x to click, and dL/dy
 
 
 def marked(page) -> set[tuple[int, int]]:
-    """Cells starred on x, i.e. the cells the student has given gradient."""
-    data = page.evaluate(
-        "(key) => (document.querySelector(`.st-key-${key} .js-plotly-plot`)?.data || [])"
-        ".filter(t => t.name === 'winners').map(t => t.customdata)",
-        x_chart_key(page),
-    )
-    cells = data[0] if data else []
-    if isinstance(cells, dict):  # a typed array
-        cells = cells.get("_inputArray", [])
-    return {(int(r), int(c)) for r, c in cells or []}
+    """Cells badged on the question's x, i.e. the cells the student has given gradient."""
+    return outlined_in(page, QUESTION, "x", "lp-mark")
 
 
 def mark(page, row: int, col: int) -> None:
+    """Click a cell of x in the question's picture and wait until its badge flips."""
     idle(page)
+    page.wait_for_selector(in_picture(QUESTION, "x") + " .js-plotly-plot")
     before = marked(page)
-    key = x_chart_key(page)
-    click_cell(page, key, row, col)
+    click_in(page, QUESTION, "x", row, col)
     wait_until(lambda: marked(page) == before ^ {(row, col)})
     idle(page)
+
+
+def type_in_table(page, row: int, col: int, text: str, *, n_cols: int) -> None:
+    """Type into the answer table (the page's only data editor) like a user: click, arrow keys, type, Enter.
+
+    Not ``helpers.edit_cell``: on a page with a linked picture it edits the picture's x instead.
+    """
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    grid.click(position={"x": box["width"] - 10, "y": 35 + 17})  # rows are 35 px; the header is one row
+    page.wait_for_timeout(150)  # the grid takes focus asynchronously
+    for _ in range(n_cols + 1):
+        page.keyboard.press("ArrowLeft")
+    for _ in range(col + 1):
+        page.keyboard.press("ArrowRight")
+    for _ in range(row):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(100)
+    page.keyboard.type(text)
+    page.wait_for_timeout(100)
+    page.keyboard.press("Enter")
 
 
 def test_mark_type_reveal_with_a_tie(page, app_url):
     """A student marks winners by clicking and typing, picks the wrong copy of a tie, reveals, then fixes it."""
     open_page(page, app_url, f"quiz?x={TIES}&k=2")
-    assert page.locator('[class*="st-key-quiz_right_chart"]').count() == 0  # hidden
+    assert page.locator(".st-key-quiz_linked").count() == 0  # hidden
+    # Before the reveal, hovering dL/dy shows its window in x and says nothing about the answer.
+    wait_for_picture(page, QUESTION, names=("x", "dL/dy"))
+    hover_in(page, QUESTION, "dL/dy", 1, 0)
+    wait_until(lambda: outlined_in(page, QUESTION, "x", "lp-hl") == {(2, 0), (2, 1), (3, 0), (3, 1)})
+    tip = tooltip_in(page, QUESTION)
+    assert "dL/dy[1, 0] = 1" in tip and "max:" not in tip and "+=" not in tip and "x[2, 0]" not in tip
+    page.mouse.move(1, 1)
     for cell in [(1, 0), (0, 2), (2, 0)]:
         mark(page, *cell)
-    edit_cell(page, 0, 2, 2, "1", n_cols=4)  # typed instead of clicked
+    type_in_table(page, 2, 2, "1", n_cols=4)  # typed instead of clicked
     wait_until(lambda: (2, 2) in marked(page))
     mark(page, 3, 3)
     mark(page, 3, 3)  # a second click unmarks
@@ -76,19 +105,42 @@ def test_mark_type_reveal_with_a_tie(page, app_url):
     idle(page)
     page.locator(".st-key-quiz_reveal button").first.click()
     wait_until(lambda: "14 of 16 cells right" in page.locator('[data-testid="stAlert"]').first.inner_text())
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     right = np.zeros((4, 4))
     right[0, 1] = right[0, 2] = right[2, 0] = right[2, 2] = 1  # first maximum in reading order of each window
     assert np.array_equal(right, pooling.max_pool2d_backward(np.ones((2, 2)), pooling.max_pool2d(TIES_X, 2)))
-    wait_until(lambda: heatmap_z(page, "quiz_right_chart") == right.tolist())
+    wait_until(lambda: grid_z_in(page, "quiz_linked", "dL/dx") == right.tolist())
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "dL/dx[0, 1]: you wrote 0; it gets 1 from y[0, 0]." in body
     assert "dL/dx[1, 0]: you wrote 1; no window sends it anything, so it gets 0." in body
 
+    # The reveal's picture: hovering y[0, 0] outlines its window in x and the cell it sends to in dL/dx, as
+    # pooling gives; the student's cells carry a badge, and the tooltip of dL/dx says what was written there.
+    key = "quiz_linked"
+    wait_for_picture(page, key)
+    res = pooling.max_pool2d(TIES_X, 2)
+    student = {(1, 0), (0, 2), (2, 0), (2, 2)}
+    wait_until(lambda: outlined_in(page, key, "dL/dx", "lp-mark") == student)
+    for i in range(2):
+        for j in range(2):
+            hover_in(page, key, "y", i, j)
+            window = {(2 * i + a, 2 * j + b) for a in range(2) for b in range(2)}  # kernel 2, stride 2
+            wait_until(lambda w=window: outlined_in(page, key, "x", "lp-hl") == w)
+            one_hot = np.zeros((2, 2))
+            one_hot[i, j] = 1.0
+            receivers = {tuple(c) for c in np.argwhere(pooling.max_pool2d_backward(one_hot, res)).tolist()}
+            assert outlined_in(page, key, "dL/dx", "lp-recv") == receivers
+    hover_in(page, key, "dL/dx", 1, 0)
+    wait_until(lambda: "you wrote 1 here: ✗ wrong" in tooltip_in(page, key))
+    assert "wins no window: dL/dx[1, 0] = 0" in tooltip_in(page, key)
+    page.screenshot(path=str(SCREENSHOTS / "quiz_reveal_hover_1280x800.png"))
+    page.mouse.move(1, 1)
+
     # Changing the answer after the reveal re-scores at once: x[0, 1] gets its 1 (x[1, 0] is still wrong).
     mark(page, 0, 1)
     wait_until(lambda: "15 of 16 cells right" in page.locator('[data-testid="stAlert"]').first.inner_text())
+    wait_until(lambda: (0, 1) in outlined_in(page, "quiz_linked", "dL/dx", "lp-mark"))
     idle(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     full_screenshot(page, SCREENSHOTS / "quiz.png", height=1500)
 
 
@@ -103,7 +155,8 @@ def test_bigger_grid_with_overlap_and_split(page, app_url):
     page.locator(".st-key-quiz_reveal button").first.click()
     n_right = int(np.isclose(np.where(np.arange(64).reshape(8, 8) == 12, 1.0, 0.0), right).sum())
     wait_until(lambda: f"{n_right} of 64 cells right" in page.locator('[data-testid="stAlert"]').first.inner_text())
-    wait_until(lambda: np.allclose(heatmap_z(page, "quiz_right_chart"), right))  # the chart may come after the text
+    # The picture may come after the text.
+    wait_until(lambda: (z := grid_z_in(page, "quiz_linked", "dL/dx")) is not None and np.allclose(z, right))
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert right[1, 4] == pytest.approx(4 / 3)
     assert "dL/dx[1, 4]: you wrote 1; it gets 1 from y[0, 1] + 0.333 from y[0, 2] = 1.33." in body
