@@ -192,13 +192,16 @@ def story(c: Comparison) -> str:
         )
     else:
         names = ", ".join(NAMES[fw] for fw, n in counts.items() if n)
-        parts.append(f"{names} differ from {NAMES[c.reference]} in the cells marked with a dashed outline and a corner tag.")
+        parts.append(
+            f"{names} differ from {NAMES[c.reference]} in the cells marked with a dashed outline and a corner tag."
+        )
     return " ".join(parts)
 
 
 def figures(c: Comparison, x: np.ndarray, *, font_scale: float = 1.0) -> dict:
     """Per framework one linked picture of x, y and dL/dx (hover a window: who gets its gradient under that
-    framework's rule), two frameworks per row; the cells that differ from the reference marked (dashed outline, corner tag)."""
+    framework's rule), two frameworks per row; the cells that differ from the reference are marked
+    (a dashed outline and a corner tag)."""
     payloads = {}
     y_panels, dx_panels = [], []
     items = list(c.results.items())
