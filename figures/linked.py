@@ -23,7 +23,12 @@ MAX_MARKED_SIDE = 24
 NAMES = {"x": "x", "y": "y", "dy": "dL/dy", "dx": "dL/dx"}
 """Grid keys in the payload and the names shown (and used as accessible names) for them."""
 
-TITLES = {"x": "x · input, ★ winner", "y": "y = maxpool(x)", "dy": "dL/dy · from above", "dx": "dL/dx · reaches x"}
+TITLES = {
+    "x": "x · input · ◥ winner · ● tie",
+    "y": "y = maxpool(x)",
+    "dy": "dL/dy · from above",
+    "dx": "dL/dx · reaches x",
+}
 """Default titles above the grids."""
 
 SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}

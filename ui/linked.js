@@ -365,7 +365,7 @@ class Linked {
   }
 
   drawFixed(p, cs) {
-    // Static marks for this payload: winners in x (star and outline), errors and pending text.
+    // Static marks for this payload: winners in x (corner badge and outline), tied maxima, errors and pending text.
     const d = this.data;
     p.fixed.replaceChildren();
     if (p.grid === "x" && d.mark_winners) {
@@ -374,12 +374,9 @@ class Linked {
         if (!n) return;
         const r = Math.floor(flat / W), c = flat % W;
         this.cellRect(p, r, c, Math.max(1, cs * 0.08), "lp-winner", p.fixed);
-        if (cs >= 18) {
-          const t = svgEl("text", { x: MARGIN.l + (c - p.geom.c0) * cs + 2, y: MARGIN.t + (r - p.geom.r0) * cs + cs * 0.32,
-            class: "lp-star", "font-size": Math.round(cs * 0.3) }, p.fixed);
-          t.textContent = n > 1 && cs >= 36 ? `★${n}` : "★";  // the count also shows in the tooltip
-        }
+        this.drawBadge(p, r, c, n, cs);
       });
+      this.drawTieMarks(p, cs);
     }
     const marks = [];
     for (const e of d.errors) if (e.grid === p.grid) marks.push([e, "lp-err", "lp-err-text"]);
@@ -390,6 +387,34 @@ class Linked {
         "text-anchor": "middle", "dominant-baseline": "central", class: textCls,
         "font-size": Math.max(7, Math.round(cs * 0.36)) }, p.fixed);
       t.textContent = e.text.length > 6 ? e.text.slice(0, 5) + "…" : e.text;
+    }
+  }
+
+  // Corner marks stay in a corner of their cell, clear of the number printed in its middle.
+  drawBadge(p, r, c, n, cs) {
+    // The winner badge: a black right triangle in the top-right corner; beside it, on cells winning
+    // several windows, the count in the top-left corner (also in the tooltip).
+    const x1 = MARGIN.l + (c - p.geom.c0 + 1) * cs - 0.05 * cs, y0 = MARGIN.t + (r - p.geom.r0) * cs + 0.05 * cs;
+    const leg = Math.max(4, 0.27 * cs);
+    svgEl("polygon", { points: `${x1 - leg},${y0} ${x1},${y0} ${x1},${y0 + leg}`, class: "lp-badge",
+      "data-r": r, "data-c": c }, p.fixed);
+    if (n > 1 && cs >= 30) {
+      const t = svgEl("text", { x: MARGIN.l + (c - p.geom.c0) * cs + 0.06 * cs, y: y0, "dominant-baseline": "hanging",
+        class: "lp-count", "font-size": Math.round(Math.min(0.24 * cs, 16)), "data-r": r, "data-c": c }, p.fixed);
+      t.textContent = `×${n}`;
+    }
+  }
+
+  drawTieMarks(p, cs) {
+    // Tied maxima (the payload's ties, the same under every rule): a disc in the bottom-left corner.
+    const [, W] = this.data.grids.x.shape;
+    const seen = new Set();
+    for (const tie of this.data.ties || []) for (const flat of tie) {
+      if (seen.has(flat)) continue;
+      seen.add(flat);
+      const r = Math.floor(flat / W), c = flat % W, rad = Math.max(2.5, 0.12 * cs);
+      svgEl("circle", { cx: MARGIN.l + (c - p.geom.c0) * cs + 0.05 * cs + rad, cy: MARGIN.t + (r - p.geom.r0 + 1) * cs - 0.05 * cs - rad,
+        r: rad, class: "lp-tie", "data-r": r, "data-c": c }, p.fixed);
     }
   }
 

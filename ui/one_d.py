@@ -201,9 +201,10 @@ def figures(p: Pooled1d, j: int, *, font_scale: float = 1.0) -> dict:
         "od_x_chart": make_grid_figure(
             p.signal.x[None],
             name="x",
-            title="x: the signal, winners ★",
+            title="x: the signal · ◥ winner · ● tie",
             winner_mask=wins[None] > 0,
             win_counts=wins[None],
+            tie_mask=pooling.tied_cells(p.res.plane),
             window_cells=geom.all_window_cells(),
             highlight_cells=window,
             padding=(0, geom.padding[1]),

@@ -233,7 +233,7 @@ def question_columns(p: Pooled) -> list:
 
 
 def x_panel(p: Pooled, answer: np.ndarray) -> None:
-    """x to click, the student's marks starred; no trace of dL/dx (no winners, no win counts, no sums)."""
+    """x to click, the student's marks badged; no trace of dL/dx (no winners, no win counts, no sums)."""
     geom = p.geometry
     H_out, W_out = p.y.shape
     scale = presentation.font_scale()
@@ -262,7 +262,7 @@ def x_panel(p: Pooled, answer: np.ndarray) -> None:
         config={"displayModeBar": False},
     )
     st.caption(
-        "★ marks the cells you gave gradient. Clicking a cell sets it to 1 (or back to 0); type other "
+        "◥ (a black corner) marks the cells you gave gradient. Clicking a cell sets it to 1 (or back to 0); type other "
         "amounts in the table."
     )
 
@@ -345,6 +345,7 @@ def reveal_panel(p: Pooled, answer: np.ndarray) -> None:
         hover_lines=hover,
         color_limit=limit,
         winner_mask=p.win_counts > 0,
+        tie_mask=p.tied_cells,
         padding=geom.padding,
         font_scale=scale,
         **size,

@@ -342,14 +342,14 @@ def ties_summary(p: Pooled, lab: TieLab) -> None:
 
 
 def x_figure(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
-    """x with every tied maximum starred; the probed cell outlined; click a cell to probe it."""
+    """x with every tied maximum marked (a disc in its corner); the probed cell outlined; click a cell to probe it."""
     marked = figure_size(p.x.shape)["marks"]
-    title = "x: tied maxima marked ★ · click a cell to probe it" if marked else "x · click a cell to probe it"
+    title = "x: tied maxima marked ● · click a cell to probe it" if marked else "x · click a cell to probe it"
     fig = make_grid_figure(
         p.x,
         name="x",
         title=title,
-        winner_mask=lab.tied if marked else None,
+        tie_mask=lab.tied if marked else None,
         highlight_cells=np.array([cell]),
         padding=p.geometry.padding,
         selectable=True,
@@ -380,6 +380,7 @@ def policy_figures(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> None:
                 kind="gradient",
                 title=f"{mark} {result.tie_policy}",
                 winner_mask=result.dx != 0 if size["marks"] else None,
+                tie_mask=lab.tied if size["marks"] else None,
                 highlight_cells=np.array([cell]),
                 padding=p.geometry.padding,
                 height=presentation.grown(520 if per_row == 2 else size["height"]),

@@ -110,8 +110,9 @@ def figures(v: UnpoolView, cell: tuple[int, int], *, font_scale: float = 1.0) ->
         "unpool_x_chart": make_grid_figure(
             p.x,
             name="x",
-            title="x: the recorded winners (switches) ★",
+            title="x: the recorded winners (switches) ◥",
             winner_mask=targets if size["marks"] else None,
+            tie_mask=p.tied_cells if size["marks"] else None,
             highlight_cells=geom.window_cells(*cell),
             padding=geom.padding,
             window_cells=geom.all_window_cells(),
