@@ -46,8 +46,8 @@ _WINNER_INSET = 0.08
 # Corner marks stay inside a corner of their cell, clear of the value printed in the middle: the
 # winner badge is a right triangle with legs _BADGE_LEG in the top-right corner, the tie mark a disc
 # of diameter _TIE_SIZE in the bottom-left one, the win count hangs from the top-left corner.
-_BADGE_GAP, _BADGE_LEG = 0.05, 0.27
-_TIE_SIZE = 0.24
+_BADGE_GAP, _BADGE_LEG = 0.04, 0.24
+_TIE_SIZE = 0.22
 _BIG_MARK_OFFSET = 0.22  # centre of a corner marker from the cell centre on grids without printed values
 
 
@@ -382,7 +382,7 @@ def make_grid_figure(
             labels = [""] * len(rows)
             if counts is not None:
                 labels = [f"×{k}" if k > 1 else "" for k in counts[rows, cols]]
-            count_px = min(max(cell_px * 0.24, 8), 13) * font_scale
+            count_px = min(max(cell_px * 0.22, 8), 13 * font_scale)
             traces.append(
                 go.Scatter(
                     name="winners",

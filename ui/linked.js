@@ -394,8 +394,8 @@ class Linked {
   drawBadge(p, r, c, n, cs) {
     // The winner badge: a black right triangle in the top-right corner; beside it, on cells winning
     // several windows, the count in the top-left corner (also in the tooltip).
-    const x1 = MARGIN.l + (c - p.geom.c0 + 1) * cs - 0.05 * cs, y0 = MARGIN.t + (r - p.geom.r0) * cs + 0.05 * cs;
-    const leg = Math.max(4, 0.27 * cs);
+    const x1 = MARGIN.l + (c - p.geom.c0 + 1) * cs - 0.04 * cs, y0 = MARGIN.t + (r - p.geom.r0) * cs + 0.04 * cs;
+    const leg = Math.max(4, 0.24 * cs);
     svgEl("polygon", { points: `${x1 - leg},${y0} ${x1},${y0} ${x1},${y0 + leg}`, class: "lp-badge",
       "data-r": r, "data-c": c }, p.fixed);
     if (n > 1 && cs >= 30) {
@@ -412,7 +412,7 @@ class Linked {
     for (const tie of this.data.ties || []) for (const flat of tie) {
       if (seen.has(flat)) continue;
       seen.add(flat);
-      const r = Math.floor(flat / W), c = flat % W, rad = Math.max(2.5, 0.12 * cs);
+      const r = Math.floor(flat / W), c = flat % W, rad = Math.max(2.5, 0.11 * cs);
       svgEl("circle", { cx: MARGIN.l + (c - p.geom.c0) * cs + 0.05 * cs + rad, cy: MARGIN.t + (r - p.geom.r0 + 1) * cs - 0.05 * cs - rad,
         r: rad, class: "lp-tie", "data-r": r, "data-c": c }, p.fixed);
     }
