@@ -146,11 +146,15 @@ class Linked {
     // The tallest grid may use about half the window's height, so the math below stays on screen.
     const heightCap = Math.max(160, Math.min(window.innerHeight * 0.5, 720 * fs));
     const maxCell = 64 * fs;
-    const oneRow = Math.min(maxCell, (width - overhead) / totalCols, heightCap / maxRows);
+    // Presenting, a cell may push the picture past the height cap up to FLOOR px (60 px reads from the back
+    // row), as far as the width allows: fit(w, h) is the cell for width fit w and height fit h.
+    const FLOOR = fs > 1 ? 60 : 0;
+    const fit = (w, h) => Math.min(maxCell, w, Math.max(h, Math.min(w, FLOOR)));
+    const oneRow = fit((width - overhead) / totalCols, heightCap / maxRows);
     // Two rows (x, y above dL/dx, dL/dy) when that gives bigger cells.
     const half = d.show.length === 4 ? Math.max(cols.x + cols.y, cols.dx + cols.dy) : totalCols;
     const twoOverhead = 2 * (MARGIN.l + MARGIN.r) + gap + 4;
-    const twoRows = d.show.length === 4 ? Math.min(maxCell, (width - twoOverhead) / half, heightCap / (2 * maxRows)) : 0;
+    const twoRows = d.show.length === 4 ? fit((width - twoOverhead) / half, heightCap / (2 * maxRows)) : 0;
     // x | y above dL/dy | dL/dx: the output grids share a column when both together are no
     // taller than x (stride 2 and up), which leaves wider cells for every grid.
     const TITLE = 40;  // title and status line above and below each grid, in px
@@ -158,10 +162,10 @@ class Linked {
     if (d.show.length === 4 && cols.y === cols.dy) {
       const stackOverhead = 3 * (MARGIN.l + MARGIN.r) + 2 * gap + 4;
       const stackCols = cols.x + cols.y + cols.dx;
-      const fit = Math.min(maxCell, (width - stackOverhead) / stackCols, heightCap / maxRows);
-      const stackHeight = 2 * (rows.y * fit + MARGIN.t + MARGIN.b + TITLE);
-      const xHeight = rows.x * fit + MARGIN.t + MARGIN.b + TITLE;
-      if (stackHeight <= xHeight + TITLE + 24) stacked = fit;
+      const cell = fit((width - stackOverhead) / stackCols, heightCap / maxRows);
+      const stackHeight = 2 * (rows.y * cell + MARGIN.t + MARGIN.b + TITLE);
+      const xHeight = rows.x * cell + MARGIN.t + MARGIN.b + TITLE;
+      if (stackHeight <= xHeight + TITLE + 24) stacked = cell;
     }
     this.layout = "row";
     let best = oneRow;

@@ -20,13 +20,16 @@ FONT_SCALE = 1.6
 
 # A constant: nothing a user typed ever reaches this string. Streamlit sizes its text in rem,
 # so raising the root size enlarges text, widgets and KaTeX together; the sidebar is zoomed
-# back to about its usual size so that the controls still fit beside the content.
+# back to about its usual size so that the controls still fit beside the content. A row of charts wraps
+# rather than squeeze: each chart's column keeps 600 px, room for 8 columns of 60 px cells and the axes.
 PRESENTATION_CSS = """
 <style>
 html { font-size: 23px; }
 [data-testid="stSidebarContent"] { zoom: 0.75; }
 [data-testid="stMain"] .katex { font-size: 1.35em; }
 [data-testid="stMainBlockContainer"] { padding-top: 2rem; }
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"]) { flex-wrap: wrap; }
+[data-testid="stColumn"]:has([data-testid="stPlotlyChart"]) { min-width: min(100%, 600px); }
 </style>
 """
 
