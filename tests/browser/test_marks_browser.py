@@ -42,7 +42,8 @@ MARKS_JS = """(sel) => {
         const n = numbers[m.dataset.r + ',' + m.dataset.c];
         const b = rect(m);
         // The number's box is its full line box (ascent to descent): a conservative stand-in for its ink.
-        if (n && b[0] < n[2] && n[0] < b[2] && b[1] < n[3] && n[1] < b[3]) overlaps.push([m.getAttribute('class'), m.dataset.r, m.dataset.c]);
+        const hit = n && b[0] < n[2] && n[0] < b[2] && b[1] < n[3] && n[1] < b[3];
+        if (hit) overlaps.push([m.getAttribute('class'), m.dataset.r, m.dataset.c]);
     });
     return {badges: cells('lp-badge'), ties: cells('lp-tie'), overlaps};
 }"""
@@ -76,3 +77,52 @@ def test_marks_stay_off_the_numbers_on_an_8x8_grid_with_overlap(page, app_url, p
     found = marks(page)
     assert found["ties"] and found["badges"]
     assert found["overlaps"] == []
+
+
+# ----------------------------------------------------------------------------- cell size when presenting
+
+X8 = ";".join(",".join(str((r * 3 + c * 5) % 7) for c in range(8)) for r in range(8))
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+PLOTLY_CELLS_JS = """() => Array.from(document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot'), e => {
+    const xa = e._fullLayout && e._fullLayout.xaxis, ya = e._fullLayout && e._fullLayout.yaxis;
+    const grid = (e.data || []).find(t => t.type === 'heatmap' && t.name === 'grid');
+    if (!xa || !ya || !grid) return null;
+    const cols = Math.abs(xa.range[1] - xa.range[0]), rows = Math.abs(ya.range[1] - ya.range[0]);
+    return {name: (e.layout.title && e.layout.title.text) || '', cols, rows,
+            px: Math.min(xa._length / cols, ya._length / rows)};
+}).filter(v => v)"""
+
+
+@pytest.mark.parametrize("stride", ["1", "2"])
+def test_explorer_cells_are_at_least_60px_for_8x8_when_presenting(page, app_url, stride):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{app_url}/?x={X8}&k=2&s={stride}&present=1")
+    wait_for_grids(page)
+    sizes = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.lp-grid'),"
+        " e => [e.getAttribute('aria-label'), Number(e.dataset.cs)])"
+    )
+    assert len(sizes) == 4
+    assert all(cs >= 60 for _, cs in sizes), sizes
+    # Nothing runs past the right edge of the page for it.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1920
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"present_8x8_explorer_s{stride}.png"))
+
+
+@pytest.mark.parametrize("path", ["step_through", "max_vs_avg", "matrix"])
+def test_plotly_grid_cells_are_at_least_60px_for_8x8_when_presenting(page, app_url, path):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{app_url}/{path}?x={X8}&k=2&present=1")
+    page.wait_for_selector(IDLE, timeout=90_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=90_000)
+    page.wait_for_timeout(2000)
+    page.wait_for_selector(IDLE, timeout=90_000)
+    grids = page.evaluate(PLOTLY_CELLS_JS)
+    big = [g for g in grids if g["cols"] >= 8]  # x and dL/dx: the 8x8 grids (y is 4x4)
+    assert big, grids
+    assert all(g["px"] >= 60 for g in big), grids
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1920
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"present_8x8_{path}.png"))
