@@ -74,12 +74,21 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CONNECTED = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
 
 
+# Placeholders Streamlit shows while an element (a chart, a table, a component) is still loading.
+LOADING = "() => !document.querySelector('[data-testid=stSkeleton], .stSpinner, [data-testid=stElementSkeleton]')"
+
+
 def _settle(page, wait_ms: int) -> None:
-    """Let a run start and finish, then give plotly.js and the linked picture time to draw."""
+    """Let a run start and finish, then give plotly.js, the tables and the linked picture time to draw."""
     page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, timeout=120_000)
     page.wait_for_timeout(wait_ms)
     page.wait_for_selector(IDLE, timeout=120_000)
+    try:
+        page.wait_for_function(LOADING, timeout=30_000)
+    except Exception:  # a picture with a placeholder left is still worth having; say so
+        print(f"still loading after 30 s: {page.url}", file=sys.stderr)
+    page.wait_for_timeout(500)
 
 
 def _shrink(path: Path) -> None:
