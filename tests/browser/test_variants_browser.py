@@ -46,7 +46,7 @@ def test_smooth_max_slider_cools_to_equal_shares(page, app_url):
 
 def test_unpool_overlap_example_parts_the_grids(page, app_url):
     """The overlap example makes unpooling and the gradient differ, and the page lists where."""
-    open_page(page, app_url, "unpool")
+    open_page(page, app_url, "unpool?k=2")  # 2x2 windows, stride = kernel: no overlap until the example
     assert heatmap_z(page, "unpool_up_chart") == heatmap_z(page, "unpool_dx_chart")
     click(page, "unpool_overlap_example")
     wait_until(lambda: query(page).get("s") == "1")
