@@ -404,7 +404,7 @@ class Linked {
       "data-r": r, "data-c": c }, p.fixed);
     if (n > 1 && cs >= 30) {
       const t = svgEl("text", { x: MARGIN.l + (c - p.geom.c0) * cs + 0.06 * cs, y: y0, "dominant-baseline": "hanging",
-        class: "lp-count", "font-size": Math.round(Math.min(0.24 * cs, 16)), "data-r": r, "data-c": c }, p.fixed);
+        class: "lp-count", "font-size": Math.round(Math.min(0.24 * cs, 16 * (this.data.font_scale || 1))), "data-r": r, "data-c": c }, p.fixed);
       t.textContent = `×${n}`;
     }
   }
