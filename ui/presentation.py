@@ -20,14 +20,20 @@ FONT_SCALE = 1.6
 
 # A constant: nothing a user typed ever reaches this string. Streamlit sizes its text in rem,
 # so raising the root size enlarges text, widgets and KaTeX together; the sidebar is zoomed
-# back to about its usual size so that the controls still fit beside the content. A row of charts wraps
-# rather than squeeze: each chart's column keeps 600 px, room for 8 columns of 60 px cells and the axes.
+# back to about its usual size so that the controls still fit beside the content.
 PRESENTATION_CSS = """
 <style>
 html { font-size: 23px; }
 [data-testid="stSidebarContent"] { zoom: 0.75; }
 [data-testid="stMain"] .katex { font-size: 1.35em; }
 [data-testid="stMainBlockContainer"] { padding-top: 2rem; }
+</style>
+"""
+
+# Presenting a wide x: a row of charts wraps rather than squeeze its grids; each chart's column keeps 600 px,
+# room for 8 columns of 60 px cells and the axes. A constant, like the stylesheets around it.
+WRAP_CSS = """
+<style>
 [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"]) { flex-wrap: wrap; }
 [data-testid="stColumn"]:has([data-testid="stPlotlyChart"]) { min-width: min(100%, 600px); }
 </style>
@@ -96,9 +102,15 @@ def secondary(label: str):
     return contextlib.nullcontext()
 
 
+WRAP_ABOVE = 5
+"""Up to this many columns of x, three or four charts side by side still get cells of 60 px at 1920 px."""
+
+
 def inject_css() -> None:
     """Readable captions and chart labels always; larger text when presentation mode is on (once per run, from
     ``app.py``)."""
     st.html(BASE_CSS)
     if is_on():
         st.html(PRESENTATION_CSS)
+        if max(state.view().x.shape) > WRAP_ABOVE:
+            st.html(WRAP_CSS)
