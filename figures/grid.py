@@ -379,16 +379,20 @@ def make_grid_figure(
                 fillcolor=WINNER_COLOR, line=dict(color="#ffffff", width=1), layer="above", name="winner-badge"
             )
             shapes += [_corner_badge(int(r), int(c), **badge) for r, c in zip(rows, cols)]
+            # Inside the winner's outline (drawn above the traces), so the outline never crosses the count; as
+            # big as the room between the corner and the printed value (half the font size from the centre)
+            # allows. Too small to read, it is left out: the hover still says how many windows a cell wins.
+            count_inset = _WINNER_INSET + 0.02
+            count_px = min((0.5 - count_inset) * cell_px - 13 * font_scale / 2 - 0.5, 14 * font_scale)
             labels = [""] * len(rows)
-            if counts is not None:
+            if counts is not None and count_px >= 7:
                 labels = [f"×{k}" if k > 1 else "" for k in counts[rows, cols]]
-            count_px = min(max(cell_px * 0.22, 8), 13 * font_scale)
             traces.append(
                 go.Scatter(
                     name="winners",
                     # Anchored at the top-left corner, the label hangs into the cell, away from its middle.
-                    x=cols - 0.5 + _BADGE_GAP,
-                    y=rows - 0.5 + _BADGE_GAP,
+                    x=cols - 0.5 + count_inset,
+                    y=rows - 0.5 + count_inset,
                     customdata=np.column_stack([rows, cols]),
                     mode="text",
                     text=labels,
