@@ -23,7 +23,13 @@ VALUES_COLORSCALE = "Viridis"
 GRADIENT_COLORSCALE = "RdBu_r"  # reversed so positive gradients are red
 NAN_COLOR = "#a0a0a0"  # the plot background, seen through cells whose z is NaN
 PADDING_COLOR = "#d9d9d9"
-WINDOW_LINE_COLOR = "rgba(60, 60, 60, 0.45)"
+WINDOW_LINE_COLOR = "#1a1a1a"
+WINDOW_HALO_COLOR = "#ffffff"
+"""Windows are a solid dark line over a wider white one: one of the two stands out on every cell
+colour (dark Viridis purple, yellow, deep red or blue) and on the light or dark page around."""
+TIE_COLOR = "#e69f00"
+"""Fill of the tie mark (Okabe-Ito orange); its shape (a disc) and corner (bottom left) tell it from the
+winner badge (a black triangle, top right) without colour."""
 
 _MIN_HEIGHT, _MAX_HEIGHT = 260, 640
 _CELL_PX = 40  # wanted cell size when the height is derived from the grid
@@ -37,7 +43,12 @@ _TICK_STEPS = (1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128, 200, 256, 50
 _HIGHLIGHT_CELL_INSET = 0.03
 _WINDOW_INSET = 0.1
 _WINNER_INSET = 0.08
-_STAR_OFFSET = -0.24  # star centre from the cell centre when the value is printed
+# Corner marks stay inside a corner of their cell, clear of the value printed in the middle: the
+# winner badge is a right triangle with legs _BADGE_LEG in the top-right corner, the tie mark a disc
+# of diameter _TIE_SIZE in the bottom-left one, the win count hangs from the top-left corner.
+_BADGE_GAP, _BADGE_LEG = 0.04, 0.24
+_TIE_SIZE = 0.22
+_BIG_MARK_OFFSET = 0.22  # centre of a corner marker from the cell centre on grids without printed values
 
 
 def format_value(v: float) -> str:
@@ -123,6 +134,21 @@ def _cell_rect(row: int, col: int, inset: float, **style: Any) -> dict:
     return _rect(row - half, row + half, col - half, col + half, **style)
 
 
+def _corner_badge(row: int, col: int, **style: Any) -> dict:
+    """The winner badge: a right triangle filling the top-right corner of cell (row, col)."""
+    right, top = col + 0.5 - _BADGE_GAP, row - 0.5 + _BADGE_GAP
+    path = f"M {right - _BADGE_LEG},{top} L {right},{top} L {right},{top + _BADGE_LEG} Z"
+    return dict(type="path", xref="x", yref="y", path=path, **style)
+
+
+def _tie_disc(row: int, col: int, **style: Any) -> dict:
+    """The tie mark: a disc in the bottom-left corner of cell (row, col)."""
+    left, bottom = col - 0.5 + _BADGE_GAP, row + 0.5 - _BADGE_GAP
+    return dict(
+        type="circle", xref="x", yref="y", x0=left, x1=left + _TIE_SIZE, y0=bottom - _TIE_SIZE, y1=bottom, **style
+    )
+
+
 def _extra_lines(item: Any) -> list[str]:
     if item is None:
         return []
@@ -158,6 +184,7 @@ def make_grid_figure(
     title: str | None = None,
     winner_mask: np.ndarray | None = None,
     win_counts: np.ndarray | None = None,
+    tie_mask: np.ndarray | None = None,
     window_cells: list[np.ndarray] | np.ndarray | None = None,
     highlight_cells: np.ndarray | None = None,
     padding: tuple[int, int] = (0, 0),
@@ -183,12 +210,16 @@ def make_grid_figure(
     title : str, optional
         Figure title; defaults to `name`.
     winner_mask : ndarray of bool, shape (H, W), optional
-        Cells marked with a star and a black outline. Defaults to ``win_counts > 0``.
+        Cells marked with a corner badge (a black triangle in the top-right corner) and a black
+        outline. Defaults to ``win_counts > 0``.
     win_counts : ndarray of int, shape (H, W), optional
-        Windows won by each cell: "×k" next to the star when k > 1, and in hover.
+        Windows won by each cell: a small "×k" in the top-left corner when k > 1, and in hover.
+    tie_mask : ndarray of bool, shape (H, W), optional
+        Tied maxima (``pooling.tied_cells``): an orange disc in the bottom-left corner, whatever
+        the tie rule, so a tie shows even where no cell receives anything (rule ``none``).
     window_cells : list of ndarray, each shape (n, 2), or one ndarray (n_windows, n, 2), optional
         (row, col) cells of every window, padding cells included. Each window's
-        bounding box is drawn faintly; all boxes form one line trace.
+        bounding box is drawn as a solid dark line on a white halo (traces "windows-halo", "windows").
     highlight_cells : ndarray of int, shape (n, 2), optional
         Cells of the selected window (or one output cell): each outlined in
         `HIGHLIGHT`, plus a dashed `HIGHLIGHT` bounding box.
@@ -209,10 +240,11 @@ def make_grid_figure(
     Returns
     -------
     go.Figure
-        Traces in order: "grid" (Heatmap), "windows" (if `window_cells`),
-        "winners" (if `winner_mask` or `win_counts`), "cells" (if `selectable`).
-        Shapes carry names: "padding", "grid-border", "winner",
-        "highlight-cell", "highlight-box".
+        Traces in order: "grid" (Heatmap), "windows-halo" and "windows" (if `window_cells`),
+        "winners" (if `winner_mask` or `win_counts`: the count labels on printed grids, the badges
+        on big ones), "winner-outlines" (big grids), "ties" (big grids with `tie_mask`), "cells"
+        (if `selectable`). Shapes carry names: "padding", "grid-border", "winner", "winner-badge",
+        "tie-mark", "highlight-cell", "highlight-box".
     """
     values = np.asarray(values, dtype=float)
     if values.ndim != 2:
@@ -320,52 +352,78 @@ def make_grid_figure(
         # float32 halves the JSON sent to the browser; the error is far below a pixel.
         xs = np.column_stack([left, right, right, left, left, gap]).ravel().astype(np.float32)
         ys = np.column_stack([t, t, b, b, t, gap]).ravel().astype(np.float32)
-        traces.append(
-            go.Scatter(
-                name="windows",
-                x=xs,
-                y=ys,
-                mode="lines",
-                line=dict(color=WINDOW_LINE_COLOR, width=1),
-                hoverinfo="skip",
-                showlegend=False,
+        line_px = min(max(cell_px / 24, 1.5), 3.0) * max(font_scale, 1.0) ** 0.5
+        layers = (("windows-halo", WINDOW_HALO_COLOR, line_px + 2), ("windows", WINDOW_LINE_COLOR, line_px))
+        for trace_name, color, width in layers:
+            traces.append(
+                go.Scatter(
+                    name=trace_name,
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    line=dict(color=color, width=width),
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
             )
-        )
 
     if winner_mask is not None or counts is not None:
         mask = np.asarray(winner_mask, dtype=bool) if winner_mask is not None else counts > 0
         if mask.shape != values.shape:
             raise ValueError(f"winner_mask must have shape {values.shape}, got {mask.shape}")
         rows, cols = np.nonzero(mask)
-        # Printed values sit in the cell centre, so the star moves to the top-left corner.
-        offset = _STAR_OFFSET if annotated else 0.0
-        star_px = min(max(cell_px * (0.26 if annotated else 0.7), 5), 16)
-        labels = [""] * len(rows)
-        if annotated and counts is not None:
-            labels = [f"×{k}" if k > 1 else "" for k in counts[rows, cols]]
-        traces.append(
-            go.Scatter(
-                name="winners",
-                x=cols + offset,
-                y=rows + offset,
-                customdata=np.column_stack([rows, cols]),
-                mode="markers+text" if any(labels) else "markers",
-                text=labels,
-                textposition="middle right",
-                textfont=dict(size=max(star_px, 9) * font_scale, color="#111111", shadow="auto"),
-                marker=dict(
-                    symbol="star",
-                    size=star_px,
-                    color="white",
-                    line=dict(color=WINNER_COLOR, width=1),
-                ),
-                # Clicking a cell must not dim the stars (Plotly fades unselected points).
-                selected=dict(marker=dict(opacity=1)),
-                unselected=dict(marker=dict(opacity=1)),
-                hoverinfo="skip",
-                showlegend=False,
+        if annotated:
+            # The badge is a shape in data coordinates, so it stays in its corner at any zoom and never
+            # reaches the printed value; the "winners" trace carries the cells and their counts.
+            badge = dict(
+                fillcolor=WINNER_COLOR, line=dict(color="#ffffff", width=1), layer="above", name="winner-badge"
             )
-        )
+            shapes += [_corner_badge(int(r), int(c), **badge) for r, c in zip(rows, cols)]
+            # Inside the winner's outline (drawn above the traces), so the outline never crosses the count; as
+            # big as the room between the corner and the printed value (half the font size from the centre)
+            # allows. Too small to read, it is left out: the hover still says how many windows a cell wins.
+            count_inset = _WINNER_INSET + 0.02
+            count_px = min((0.5 - count_inset) * cell_px - 13 * font_scale / 2 - 0.5, 14 * font_scale)
+            labels = [""] * len(rows)
+            if counts is not None and count_px >= 7:
+                labels = [f"×{k}" if k > 1 else "" for k in counts[rows, cols]]
+            traces.append(
+                go.Scatter(
+                    name="winners",
+                    # Anchored at the top-left corner, the label hangs into the cell, away from its middle.
+                    x=cols - 0.5 + count_inset,
+                    y=rows - 0.5 + count_inset,
+                    customdata=np.column_stack([rows, cols]),
+                    mode="text",
+                    text=labels,
+                    textposition="bottom right",
+                    textfont=dict(size=count_px, color="#111111", shadow="auto"),
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+        else:
+            # No printed values: the badge is a marker in the cell's top-right quarter.
+            traces.append(
+                go.Scatter(
+                    name="winners",
+                    x=cols + _BIG_MARK_OFFSET,
+                    y=rows - _BIG_MARK_OFFSET,
+                    customdata=np.column_stack([rows, cols]),
+                    mode="markers",
+                    marker=dict(
+                        symbol="triangle-ne",
+                        size=min(max(cell_px * 0.45, 3), 12),
+                        color=WINNER_COLOR,
+                        line=dict(color="#ffffff", width=0.5),
+                    ),
+                    # Clicking a cell must not dim the badges (Plotly fades unselected points).
+                    selected=dict(marker=dict(opacity=1)),
+                    unselected=dict(marker=dict(opacity=1)),
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
         width = min(max(cell_px / 12, 1.0), 3.0)
         if annotated:
             outline = dict(line=dict(color=WINNER_COLOR, width=width), layer="above", name="winner")
@@ -388,12 +446,41 @@ def make_grid_figure(
                 )
             )
 
+    if tie_mask is not None:
+        tied = np.asarray(tie_mask, dtype=bool)
+        if tied.shape != values.shape:
+            raise ValueError(f"tie_mask must have shape {values.shape}, got {tied.shape}")
+        t_rows, t_cols = np.nonzero(tied)
+        if annotated:
+            disc = dict(fillcolor=TIE_COLOR, line=dict(color="#000000", width=1), layer="above", name="tie-mark")
+            shapes += [_tie_disc(int(r), int(c), **disc) for r, c in zip(t_rows, t_cols)]
+        elif len(t_rows):
+            traces.append(
+                go.Scatter(
+                    name="ties",
+                    x=t_cols - _BIG_MARK_OFFSET,
+                    y=t_rows + _BIG_MARK_OFFSET,
+                    customdata=np.column_stack([t_rows, t_cols]),
+                    mode="markers",
+                    marker=dict(
+                        symbol="circle",
+                        size=min(max(cell_px * 0.4, 3), 10),
+                        color=TIE_COLOR,
+                        line=dict(color="#000000", width=0.5),
+                    ),
+                    selected=dict(marker=dict(opacity=1)),
+                    unselected=dict(marker=dict(opacity=1)),
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+
     if len(highlight):
         width = min(max(cell_px / 14, 1.0), 2.5)
         cell_style = dict(line=dict(color=HIGHLIGHT, width=width), layer="above", name="highlight-cell")
         shapes += [_cell_rect(int(r), int(c), _HIGHLIGHT_CELL_INSET, **cell_style) for r, c in highlight]
         (top, left), (bottom, right) = highlight.min(axis=0), highlight.max(axis=0)
-        box_style = dict(line=dict(color=HIGHLIGHT, width=3, dash="dash"), layer="above", name="highlight-box")
+        box_style = dict(line=dict(color=HIGHLIGHT, width=3), layer="above", name="highlight-box")
         shapes.append(_rect(top - 0.5, bottom + 0.5, left - 0.5, right + 0.5, **box_style))
 
     if selectable:

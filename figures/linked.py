@@ -23,7 +23,12 @@ MAX_MARKED_SIDE = 24
 NAMES = {"x": "x", "y": "y", "dy": "dL/dy", "dx": "dL/dx"}
 """Grid keys in the payload and the names shown (and used as accessible names) for them."""
 
-TITLES = {"x": "x · input, ★ winner", "y": "y = maxpool(x)", "dy": "dL/dy · from above", "dx": "dL/dx · reaches x"}
+TITLES = {
+    "x": "x · input · ◥ winner · ● tie",
+    "y": "y = maxpool(x)",
+    "dy": "dL/dy · from above",
+    "dx": "dL/dx · reaches x",
+}
 """Default titles above the grids."""
 
 SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -425,7 +430,7 @@ def unpool_payload(res: pooling.MaxPoolResult, dy: np.ndarray, **kwargs) -> dict
     """dL/dy, ``max_unpool2d(dL/dy, indices)`` and dL/dx ('first') in one picture, the collisions marked.
 
     The input-shaped grid under key ``"x"`` holds the unpooled values (its accessible name is
-    ``unpool(dL/dy)``); its stars mark the recorded indices (★2: two windows write there).
+    ``unpool(dL/dy)``); its corner badges mark the recorded indices (a 2: two windows write there).
     Hovering a window of dL/dy outlines it on the unpooled grid and its receiver in dL/dx.
     ``marks`` outline, in both input-shaped grids, the cells where unpooling overwrites
     while the gradient adds (``pooling.switch_collisions``); ``tips`` say for each cell
@@ -552,7 +557,7 @@ def framework_payload(
     annotate_x = max(x.shape) <= MAX_ANNOTATED_SIDE
     annotate_y = max(y.shape) <= MAX_ANNOTATED_SIDE
     names = {key: f"{name} · {label}" for key, name in NAMES.items()}
-    titles = {"x": "x · ★ gets dL/dy", "y": "y", "dy": "dL/dy", "dx": "dL/dx"}
+    titles = {"x": "x · ◥ gets dL/dy · ● tie", "y": "y", "dy": "dL/dy", "dx": "dL/dx"}
     payload = {
         "version": 1,
         "tie_policy": f"{label}'s rule (first maximum)",

@@ -15,7 +15,7 @@ RIGHT_COLOR = "#117733"  # Paul Tol's green and vermillion: apart for every colo
 WRONG_COLOR = "#cc3311"  # and the badges carry a symbol (✓ / ✗) so colour is never alone.
 RIGHT_SYMBOL, WRONG_SYMBOL = "✓", "✗"
 
-_BADGE_OFFSET = 0.27  # badge centre from the cell centre (cells), down and right, when values are printed
+_BADGE_OFFSET = 0.32  # badge centre from the cell centre (cells), down and right, when values are printed
 
 
 def paired_height(in_shape: tuple[int, int], padding: tuple[int, int] = (0, 0), font_scale: float = 1.0) -> int:
@@ -151,7 +151,8 @@ def make_verdict_figure(
     -------
     go.Figure
         ``make_grid_figure``'s traces plus a "verdicts" trace: a white badge per cell at
-        its bottom-right corner, clear of the winner star (its centre on big grids) holding ✓ or ✗, outlined and
+        its bottom-right corner (clear of the printed value, the winner badge at the top right and the tie
+        mark at the bottom left), holding ✓ or ✗, outlined and
         written in `RIGHT_COLOR` or `WRONG_COLOR`; customdata holds (row, col, right).
     """
     values = np.asarray(values, dtype=float)
@@ -174,7 +175,8 @@ def make_verdict_figure(
     height = fig.layout.height
     n_rows = len(fig.data[0].y)
     cell_px = max((height - 90) / max(n_rows, 1), 4)
-    size = float(min(max(cell_px * (0.36 if annotated else 0.7), 6), 20))
+    # Diameter about a quarter of the cell: from the corner it reaches no closer than 0.2 cell to the centre.
+    size = float(min(max(cell_px * (0.26 if annotated else 0.7), 6), 20))
     colors = np.where(ok, RIGHT_COLOR, WRONG_COLOR)
     fig.add_trace(
         go.Scatter(

@@ -201,6 +201,27 @@ def tie_report(res: MaxPoolResult) -> list[Tie]:
     return ties
 
 
+def tied_cells(res: MaxPoolResult) -> np.ndarray:
+    """(..., H, W) bool: input cells that hold a window's maximum together with another cell.
+
+    The forward pass alone decides this, so the set is the same under every tie rule
+    (under ``none`` these cells get nothing, yet they are still the tied maxima).
+    A window holding NaN counts its NaN cells, as ``tied_mask`` does.
+    """
+    geom = res.geometry
+    H, W = geom.in_shape
+    tied, widx = tied_mask(res)
+    n_planes = int(np.prod(res.x.shape[:-2], dtype=np.int64))
+    kk = int(np.prod(geom.kernel))
+    tied = tied.reshape(n_planes, -1, kk)
+    tied &= (tied.sum(axis=-1) >= 2)[..., None]  # one cell at the max is a plain winner, not a tie
+    idx = np.broadcast_to(widx.reshape(1, -1, kk), tied.shape)
+    plane_of = np.broadcast_to(np.arange(n_planes)[:, None, None], tied.shape)
+    out = np.zeros(n_planes * H * W, dtype=bool)
+    out[plane_of[tied] * (H * W) + idx[tied]] = True
+    return out.reshape(res.x.shape)
+
+
 def window_values(res: MaxPoolResult, i: int, j: int) -> np.ndarray:
     """(kH, kW) values of window (i, j) of one plane; padding positions read ``-inf``."""
     _require_plane(res)

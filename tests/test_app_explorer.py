@@ -9,6 +9,11 @@ import pooling
 from tests.apptest_util import grid, linked, run_app, run_page, widget
 from ui.codec import DEFAULT_X
 
+# The d2l-style grid these control tests were written for, given as a link so they do not lean on the default
+# view (which changes when the teaching example does): 2x2 windows at stride 2, no tie.
+SEED_X = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], float)
+SEED = {"x": "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4", "k": "2"}
+
 
 def core(x, kernel=2, tie="first", dy=None, **kw):
     res = pooling.max_pool2d(np.asarray(x, float), kernel, **kw)
@@ -32,14 +37,20 @@ def run_with_editors(query=None):
 def test_default_view_matches_the_core():
     at = run_app()
     assert not at.exception
-    res, dx = core(DEFAULT_X)
+    res, dx = core(DEFAULT_X, stride=1)  # the fresh view: 2x2 windows at stride 1
     assert np.array_equal(grid(at, "x"), DEFAULT_X)
     assert np.array_equal(grid(at, "y"), res.out)
     assert np.array_equal(grid(at, "dx"), dx)
-    assert np.array_equal(grid(at, "dy"), np.ones((2, 2)))
-    assert winner_cells(linked(at)) == {(1, 1), (1, 3), (2, 0), (3, 3)}
+    assert np.array_equal(grid(at, "dy"), np.ones((3, 3)))
+    # By hand: the nine windows' maxima are 9 (twice, x[0, 1]), 7 (tied at x[0, 3] and x[1, 2]; first rule:
+    # x[0, 3]), 4 at x[2, 0], 7 at x[1, 2] (twice), 6 at x[3, 1] (twice) and 5 at x[2, 3].
+    assert winner_cells(linked(at)) == {(0, 1), (0, 3), (1, 2), (2, 0), (3, 1), (2, 3)}
+    assert [dx[0, 1], dx[1, 2], dx[3, 1]] == [2, 2, 2]  # overlap: two windows' dL/dy each
+    W = DEFAULT_X.shape[1]
+    assert [sorted(divmod(f, W) for f in t) for t in linked(at)["ties"] if t] == [[(0, 3), (1, 2)]]
     # The URL holds the view from the first run on.
-    assert at.query_params["x"] == "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4"
+    assert at.query_params["x"] == "1,9,2,7;3,0,7,1;4,2,1,5;0,6,3,2"
+    assert at.query_params["k"] == "2" and at.query_params["s"] == "1"
 
 
 def test_navigation_app_shows_the_explorer_with_its_sidebar():
@@ -68,14 +79,14 @@ def test_a_link_reproduces_the_view():
 
 
 def test_kernel_and_stride_controls_change_the_figures():
-    at = run_page()
+    at = run_page(query=SEED)
     widget(at, "k_h").set_value(3).run()
     widget(at, "k_w").set_value(3).run()
     widget(at, "stride_same").uncheck().run()
     widget(at, "s_h").set_value(1).run()
     widget(at, "s_w").set_value(1).run()
     assert not at.exception
-    res, dx = core(DEFAULT_X, 3, stride=1)
+    res, dx = core(SEED_X, 3, stride=1)
     assert grid(at, "y").shape == (2, 2)
     assert np.array_equal(grid(at, "y"), res.out)
     # Overlap: x[1, 3] = 8 wins two windows and collects both gradients.
@@ -85,7 +96,7 @@ def test_kernel_and_stride_controls_change_the_figures():
 
 
 def test_tie_policies_on_an_all_equal_grid():
-    at = run_with_editors()
+    at = run_with_editors(SEED)
     widget(at, "x_fill_equal").click().run()
     assert any("4 windows tie" in i.value for i in at.info)
     expected = {"first": [[1, 0], [0, 0]], "last": [[0, 0], [0, 1]], "split": [[0.25, 0.25], [0.25, 0.25]],
@@ -100,18 +111,18 @@ def test_tie_policies_on_an_all_equal_grid():
 
 
 def test_random_upstream_gradient_flows_to_the_winners():
-    at = run_with_editors()
+    at = run_with_editors(SEED)
     widget(at, "dy_random").click().run()
     assert not at.exception
     dy = grid(at, "dy")
     assert dy.shape == (2, 2) and set(np.unique(dy)) <= set(range(-3, 4))
-    _, dx = core(DEFAULT_X, dy=dy)
+    _, dx = core(SEED_X, dy=dy)
     assert np.array_equal(grid(at, "dx"), dx)
     assert "dy" in at.query_params
 
 
 def test_selecting_an_output_cell_outlines_its_window_and_prints_its_math():
-    at = run_page()
+    at = run_page(query=SEED)
     widget(at, "sel_box").set_value((1, 1)).run()
     assert not at.exception
     assert at.query_params["sel"] == "1,1"
@@ -134,12 +145,12 @@ def test_bad_link_parameter_warns_and_the_rest_is_honoured():
 
 
 def test_a_window_that_does_not_fit_keeps_the_last_valid_one():
-    at = run_page()
+    at = run_page(query=SEED)
     widget(at, "k_h").set_value(5).run()
     assert not at.exception
     assert any("does not fit" in e.value or "too small" in e.value for e in at.error)
     assert any("last settings that fit" in w.value for w in at.warning)
-    assert np.array_equal(grid(at, "y"), core(DEFAULT_X)[0].out)
+    assert np.array_equal(grid(at, "y"), core(SEED_X)[0].out)
 
 
 def test_paste_box_accepts_a_grid_and_rejects_a_ragged_one():

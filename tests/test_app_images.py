@@ -176,13 +176,13 @@ def test_page_is_listed_and_runs_from_app():
 
 
 def test_sample_pooled_at_full_resolution():
-    at = images_page()
+    at = images_page({"k": "2"})  # the window named, not the fresh view's (which overlaps)
     assert not at.exception
     x = sample_gray()
     assert z_of(at, "img_x_chart").shape == (256, 256)  # 512 pixels a side, drawn as 2x2 block means
     x_trace = chart(at, "img_x_chart")["data"][0]
     assert (x_trace["x0"], x_trace["dx"]) == (0.5, 2)  # each block sits on the two pixels it averages
-    # Default window 2x2, stride 2: y is each 2x2 block's maximum (computed here with a reshape).
+    # Window 2x2, stride 2: y is each 2x2 block's maximum (computed here with a reshape).
     y = x.reshape(256, 2, 256, 2).max(axis=(1, 3))
     assert np.allclose(z_of(at, "img_y_chart"), y, atol=1e-6)
     counts = z_of(at, "img_counts_chart")
@@ -215,7 +215,7 @@ def test_overlapping_windows_and_the_tie_rule_change_the_pattern():
 
 
 def test_loss_choice_and_detail_view():
-    at = images_page()
+    at = images_page({"k": "2"})
     at.radio(key="img_dy").set_value("y").run()
     x = sample_gray().astype(np.float32)
     res = pooling.max_pool2d(x, 2)
@@ -241,7 +241,7 @@ def test_a_bad_link_parameter_is_named():
 
 
 def test_uploads_good_and_bad():
-    at = images_page()
+    at = images_page({"k": "2"})
     at.radio(key="img_source").set_value("upload").run()
     assert not at.exception
     assert any("Choose a picture" in i.value for i in at.info)

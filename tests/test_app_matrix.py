@@ -7,9 +7,13 @@ import numpy as np
 
 from tests.apptest_util import cell_text, chart, decode, heatmap, plain, run_app, run_page, shapes, trace, widget
 from tests.reference import ref_forward
-from ui.codec import DEFAULT_X
 
 PAGE = "pages/matrix.py"
+
+# The grid these tests were written for, as a link (2x2 windows, stride = kernel), so they do not lean on the
+# default view, which follows the Explorer's teaching example.
+SEED_X = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], float)
+SEED = {"x": "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4", "k": "2"}
 
 
 def selection_matrix_by_hand(x, k=(2, 2), s=None, policy="first"):
@@ -38,14 +42,14 @@ def latex(at) -> list[str]:
 
 
 def test_default_grid_S_and_the_products_with_numbers():
-    at = run_page(PAGE)
+    at = run_page(PAGE, SEED)
     assert not at.exception
-    S, y = selection_matrix_by_hand(DEFAULT_X)
+    S, y = selection_matrix_by_hand(SEED_X)
     spec = chart(at, "matrix_chart")
     assert np.array_equal(matrix_z(at), S)
     # y = S x and dL/dx = S^T dL/dy, against the drawn y and dL/dx.
-    assert np.array_equal(S @ DEFAULT_X.ravel(), y.ravel())
-    assert np.array_equal(heatmap(chart(at, "matrix_y_chart")).ravel(), S @ DEFAULT_X.ravel())
+    assert np.array_equal(S @ SEED_X.ravel(), y.ravel())
+    assert np.array_equal(heatmap(chart(at, "matrix_y_chart")).ravel(), S @ SEED_X.ravel())
     assert np.array_equal(heatmap(chart(at, "matrix_dx_chart")).ravel(), S.T @ np.ones(4))
     # Row 0 is selected: it is boxed in S, and its window (rows 0-1, columns 0-1) is outlined in x.
     (box,) = shapes(spec, "highlight-row")
@@ -72,7 +76,7 @@ def test_default_grid_S_and_the_products_with_numbers():
 
 
 def test_selecting_a_row_moves_every_highlight_and_the_link():
-    at = run_page(PAGE, {"dy": "1,2;3,4"})
+    at = run_page(PAGE, {**SEED, "dy": "1,2;3,4"})
     widget(at, "matrix_row_box").set_value(3).run()
     assert at.query_params["sel"] == "1,1"
     (box,) = shapes(chart(at, "matrix_chart"), "highlight-row")
@@ -88,22 +92,22 @@ def test_selecting_a_row_moves_every_highlight_and_the_link():
     assert any(
         line.startswith(r"\frac{\partial L}{\partial x_{3,3}}") and line.endswith(r"1 \cdot 4 = 4") for line in lines
     )
-    S, _ = selection_matrix_by_hand(DEFAULT_X)
+    S, _ = selection_matrix_by_hand(SEED_X)
     assert np.array_equal(heatmap(chart(at, "matrix_dx_chart")).ravel(), S.T @ np.array([1, 2, 3, 4.0]))
     # The explorer reads the same link parameter, so it opens on the same window.
-    assert run_page("pages/explorer.py", {"sel": "1,1"}).query_params["sel"] == "1,1"
+    assert run_page("pages/explorer.py", {**SEED, "sel": "1,1"}).query_params["sel"] == "1,1"
 
 
 def test_tie_rules_change_S_and_whether_S_x_is_y():
     x = "1,1,2,2;1,1,2,2;0,0,5,5;0,0,5,5"
     grid = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [0, 0, 5, 5], [0, 0, 5, 5]], float)
-    at = run_page(PAGE, {"x": x, "tie": "split"})
+    at = run_page(PAGE, {"x": x, "k": "2", "tie": "split"})
     S, y = selection_matrix_by_hand(grid, policy="split")
     assert np.allclose(matrix_z(at), S)
     assert any("S x reproduces y" in s.value for s in at.success)
     assert any(r"\tfrac{1}{4} \cdot x_{0,0} + \tfrac{1}{4} \cdot x_{0,1}" in line for line in latex(at))
 
-    at = run_page(PAGE, {"x": x, "tie": "all"})
+    at = run_page(PAGE, {"x": x, "k": "2", "tie": "all"})
     S, y = selection_matrix_by_hand(grid, policy="all")
     assert np.array_equal(matrix_z(at), S)
     assert np.array_equal(S @ grid.ravel(), 4 * y.ravel())  # every row counts its maximum 4 times
@@ -111,7 +115,7 @@ def test_tie_rules_change_S_and_whether_S_x_is_y():
     warning = next(w.value for w in at.warning if "S x differs from y" in w.value)
     assert "in 3 rows (y[0, 0], y[0, 1], y[1, 1])" in warning and "under 'all'" in warning
 
-    at = run_page(PAGE, {"x": x, "tie": "none"})
+    at = run_page(PAGE, {"x": x, "k": "2", "tie": "none"})
     assert not matrix_z(at).any()
     assert any("under 'none' a tied window's row is empty" in w.value for w in at.warning)
 
@@ -128,7 +132,7 @@ def test_windows_wholly_in_padding_have_empty_rows():
 
 
 def test_vector_mode():
-    at = run_page(PAGE)
+    at = run_page(PAGE, SEED)
     widget(at, "matrix_mode").set_value("1d").run()
     assert at.query_params["mview"] == "1d"
     x = np.array([1, 3, 3, 2, 0, 5, 4, 4], float)
@@ -156,7 +160,7 @@ def test_vector_mode():
 
 
 def test_vector_mode_bad_input_keeps_the_last_valid_vector():
-    at = run_page(PAGE, {"mview": "1d", "vec": "1,5,2,2"})
+    at = run_page(PAGE, {"k": "2", "mview": "1d", "vec": "1,5,2,2"})
     widget(at, "matrix_vector").set_value("1, 2, x").run()
     errors = [plain(e.value) for e in at.error]
     assert any('"x" in row 1, column 3 is not a number' in e and "Showing the last valid vector" in e for e in errors)
@@ -178,7 +182,7 @@ def test_vector_mode_bad_input_keeps_the_last_valid_vector():
 def test_big_grid_is_drawn_sparsely_from_its_non_zeros():
     rng = np.random.default_rng(3)
     x = rng.integers(0, 10, (64, 64)).astype(float)
-    query = {"x": ";".join(",".join(str(int(v)) for v in row) for row in x), "sel": "5,7"}
+    query = {"x": ";".join(",".join(str(int(v)) for v in row) for row in x), "k": "2", "sel": "5,7"}
     at = run_page(PAGE, query, timeout=60)
     assert not at.exception
     spec = chart(at, "matrix_chart")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from ui.network import NETWORK_X
+from ui.codec import DEFAULT_X
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,10 +122,11 @@ def test_page_is_listed_and_runs_from_app():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/network.py").run()
     assert not at.exception
-    # The explorer's default 4x4 x would leave one pooling window, so the page starts on its 5x5 x:
-    # the diagonal-difference kernel gives a 4x4 z and, with 2x2 pooling, four windows.
+    # The default view pools 2x2 windows at stride 1: on the default 4x4 x the diagonal-difference kernel gives
+    # a 3x3 z and four overlapping windows, so the page keeps that x (no swap for NETWORK_X needed).
     assert grid(at, "net_y_chart").shape == (2, 2)
-    _, _, _, _, _, dk = reference(NETWORK_X, np.array([[1.0, 0.0], [0.0, -1.0]]), 2, 2)
+    assert np.array_equal(grid(at, "net_x_chart"), DEFAULT_X)
+    _, _, _, _, _, dk = reference(DEFAULT_X, np.array([[1.0, 0.0], [0.0, -1.0]]), 2, 1)
     assert np.array_equal(grid(at, "net_dk_chart"), dk)
 
 

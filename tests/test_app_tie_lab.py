@@ -67,8 +67,13 @@ def summary(at):
     return table(at, "tie_lab_summary")
 
 
+# The presets fit the window; these tests are written for 2x2 windows at stride 2 (a link naming kernel 2
+# keeps PyTorch's stride = kernel), not for whatever window a fresh view has.
+K2 = {"k": "2"}
+
+
 def four_way_tie():
-    at = run_page(PAGE)
+    at = run_page(PAGE, K2)
     widget(at, "tie_lab_preset_four").click().run()
     assert not at.exception
     return at
@@ -160,7 +165,7 @@ def test_four_way_tie_verdicts_masses_and_differences():
 
 
 def test_window_mass_table_and_chart_follow_dL_dy():
-    at = run_page(PAGE, {"dy": "2,-1;3,0.5"})
+    at = run_page(PAGE, {**K2, "dy": "2,-1;3,0.5"})
     widget(at, "tie_lab_preset_four").click().run()
     masses = table(at, "tie_lab_window_mass")
     # Only the tied window is listed: dL/dy 2, so first/last/split send 2, all sends 4 x 2, none sends 0.
@@ -188,7 +193,7 @@ def test_window_mass_table_and_chart_follow_dL_dy():
 
 
 def test_two_way_tie_central_difference_matches_split():
-    at = run_page(PAGE)
+    at = run_page(PAGE, K2)
     widget(at, "tie_lab_preset_two").click().run()
     x = grid(at, "x", "tie_lab_linked")
     _, _, tied = ref_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
@@ -206,7 +211,7 @@ def test_two_way_tie_central_difference_matches_split():
 
 
 def test_all_equal_and_relu_presets():
-    at = run_page(PAGE)
+    at = run_page(PAGE, K2)
     widget(at, "tie_lab_preset_equal").click().run()
     assert np.array_equal(grid(at, "x", "tie_lab_linked"), np.ones((4, 4)))
     # No window has a runner-up, so the page says the ties are the only kinks.
@@ -265,7 +270,8 @@ def test_a_step_chosen_by_hand_and_bad_links():
     x = grid(at, "x", "tie_lab_linked")
     assert np.allclose(heatmap(chart(at, "tie_lab_fd_forward")), finite_difference(x, np.ones((2, 2)), 2.0, "forward"))
 
-    bad = run_page(PAGE, {"h": "abc", "probe": "x,y"})
+    # A grid without a tie (2x2 windows, stride 2), so the probe falls back to cell (0, 0).
+    bad = run_page(PAGE, {"x": "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4", "k": "2", "h": "abc", "probe": "x,y"})
     assert not bad.exception
     # Read by the grids' number parser, so it gets the grids' words (tests/test_ambiguous_numbers.py).
     assert any('step h: "abc" is not a number' in plain(w.value) for w in bad.warning)
@@ -290,10 +296,10 @@ def test_the_page_is_listed_and_runs_in_the_app():
     at = run_app(page=PAGE)
     assert not at.exception
     assert at.title[0].value == "Tie lab"
-    # The default 4x4 example has no tie, so the lab opens on the two-way tie preset instead: with k = 2
-    # the central difference (1/2 each) matches 'split' only, and 'all' / 'none' are no subgradients.
+    # The default example (2x2 windows, stride 1) holds a two-way tie, so the lab opens on it as it is: with
+    # k = 2 the central difference (1/2 each) matches 'split' only, and 'all' / 'none' are no subgradients.
     x = grid(at, "x", "tie_lab_linked")
-    _, _, tied = ref_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
-    assert sorted(len(c) for row in tied for c in row) == [1, 1, 1, 2]
+    _, _, tied = ref_forward(x, (2, 2), (1, 1), (0, 0), (1, 1), False)
+    assert sorted(len(c) for row in tied for c in row) == [1] * 8 + [2]
     assert summary(at)["= central diff."].tolist() == [False, False, True, False, False]
-    assert any("starts on this one" in c.value for c in at.caption)
+    assert not any("starts on this one" in c.value for c in at.caption)

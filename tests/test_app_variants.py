@@ -81,7 +81,7 @@ def test_smooth_tie_example_and_bad_temperature():
 
 
 def test_unpool_equals_gradient_without_overlap():
-    at = run_page(UNPOOL, {"x": "1,2,5,0;3,4,1,1;0,0,2,2;9,1,2,0", "dy": "1,-2;3,4"})
+    at = run_page(UNPOOL, {"x": "1,2,5,0;3,4,1,1;0,0,2,2;9,1,2,0", "k": "2", "dy": "1,-2;3,4"})
     assert not at.exception
     # Winners: 4 at (1,1), 5 at (0,2), 9 at (3,0), 2 at (2,2) (first of the tied 2s).
     expected = np.zeros((4, 4))

@@ -317,7 +317,8 @@ def check_link(page: str, link: dict, *, named: bool = True) -> None:
     expected_x = meaning.get("x", DEFAULT_X)
     assert same_grid(v.x, expected_x), (v.x, expected_x)
     kernel = meaning.get("k", (2, 2))
-    stride = meaning.get("s")
+    # A link naming a kernel (even a bad one) keeps stride = kernel; naming neither gets the fresh view's stride.
+    stride = meaning.get("s", None if "k" in link else ui.codec.DEFAULT_STRIDE)
     padding = meaning.get("p", (0, 0))
     dilation = meaning.get("d", (1, 1))
     ceil_mode = meaning.get("ceil", False)

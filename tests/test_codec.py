@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ui.codec import (
+    DEFAULT_STRIDE,
     DEFAULT_X,
     MAX_GRID_SIDE,
     MAX_NUMBER_CHARS,
@@ -446,11 +447,28 @@ def test_viewstate_rejects_values_a_link_cannot_hold(changes):
 
 
 def test_default_x_is_the_example_and_read_only():
-    np.testing.assert_array_equal(
-        DEFAULT_X, [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]
-    )
+    np.testing.assert_array_equal(DEFAULT_X, [[1, 9, 2, 7], [3, 0, 7, 1], [4, 2, 1, 5], [0, 6, 3, 2]])
     assert DEFAULT_X.dtype == np.float64
     assert not DEFAULT_X.flags.writeable
+
+
+def test_default_view_shows_a_winner_a_tie_and_overlap():
+    # By hand, 2x2 windows at stride 1 (window (i, j) covers rows i..i+1, columns j..j+1):
+    #   (0, 2) = [[2, 7], [7, 1]]: 7 twice, the only tie;
+    #   (0, 0) = [[1, 9], [3, 0]] and (0, 1) = [[9, 2], [0, 7]] both have their max 9 at x[0, 1] (overlap);
+    #   every other window has a single max.
+    state, _ = decode_view({})
+    assert state.kernel == (2, 2) and state.stride == DEFAULT_STRIDE == (1, 1)
+    x = state.x
+    maxima = {}
+    for i in range(3):
+        for j in range(3):
+            window = {(r, c): x[r, c] for r in (i, i + 1) for c in (j, j + 1)}
+            top = max(window.values())
+            maxima[(i, j)] = sorted(cell for cell, v in window.items() if v == top)
+    assert [w for w, cells in maxima.items() if len(cells) > 1] == [(0, 2)]
+    assert maxima[(0, 2)] == [(0, 3), (1, 2)]
+    assert maxima[(0, 0)] == maxima[(0, 1)] == [(0, 1)]
 
 
 # --------------------------------------------------------------------------- links
@@ -459,8 +477,8 @@ def test_default_x_is_the_example_and_read_only():
 def test_defaults_when_params_missing():
     state, errors = decode_view({})
     assert errors == {}
-    assert state == ViewState(x=DEFAULT_X, dy=None)
-    assert state.dy is None and state.stride is None
+    assert state == ViewState(x=DEFAULT_X, dy=None, stride=DEFAULT_STRIDE)
+    assert state.dy is None and state.stride == (1, 1)  # a fresh start: overlapping windows
     assert state.kernel == (2, 2) and state.padding == (0, 0)
     assert state.dilation == (1, 1) and state.ceil_mode is False
     assert state.tie_policy == "first" and dict(state.extra) == {}
@@ -468,9 +486,18 @@ def test_defaults_when_params_missing():
 
 def test_encode_is_minimal_for_defaults():
     assert encode_view(ViewState(x=DEFAULT_X, dy=None)) == {
-        "x": "1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4",
+        "x": "1,9,2,7;3,0,7,1;4,2,1,5;0,6,3,2",
         "k": "2",
     }
+
+
+def test_a_link_with_a_kernel_but_no_stride_keeps_stride_equal_to_the_kernel():
+    # Every link the app writes names its kernel; such old links open as before (PyTorch's default stride).
+    assert decode_view({"k": "2"})[0].stride is None
+    assert decode_view({"x": "1,2;3,4", "k": "1"})[0].stride is None
+    assert decode_view({"x": "1,2;3,4"})[0].stride == DEFAULT_STRIDE  # no kernel named: the default window
+    default = decode_view({})[0]
+    assert decode_view(encode_view(default))[0] == default  # the fresh view's link round-trips
 
 
 def test_decode_full_link():

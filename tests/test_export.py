@@ -97,7 +97,7 @@ def test_every_page_offers_the_downloads(page):
 
 
 def test_view_picture_outlines_the_selected_window():
-    view, errors = decode_view({"x": ["1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4"], "sel": ["1,0"]})
+    view, errors = decode_view({"x": ["1,1,2,4;5,6,7,8;3,2,1,0;1,2,3,4"], "k": ["2"], "sel": ["1,0"]})
     assert not errors
     panels, caption, columns = view_picture(view)
     assert [p.name for p in panels] == ["x", "y = maxpool(x)", "dL/dx", "dL/dy"] and columns == 2

@@ -159,20 +159,30 @@ def test_format_value_is_compact(value, text):
     assert format_value(value) == text
 
 
-def test_winners_get_a_star_and_an_outline_at_exactly_their_cells():
+def test_winners_get_a_corner_badge_and_an_outline_at_exactly_their_cells():
     fig = make_grid_figure(SEED_X, name="x", winner_mask=SEED_WINNERS)
     expected = {(1, 1), (1, 3), (2, 0), (3, 3)}
     winners = trace(fig, "winners")
-    assert winners.marker.symbol == "star"
     assert {tuple(int(v) for v in cell) for cell in winners.customdata} == expected
-    # The star sits in the winner's own cell (nudged to its corner, off the printed value).
+    # The count labels hang from the winner's own top-left corner (off the printed value).
     for (row, col), x, y in zip(winners.customdata, winners.x, winners.y):
         assert abs(x - col) < 0.5 and abs(y - row) < 0.5
+    badges = shapes(fig, "winner-badge")
+    assert len(badges) == len(expected)
+    corners = set()
+    for badge in badges:
+        points = [tuple(float(v) for v in p.split(",")) for p in badge.path.replace("M", "").replace("Z", "").split("L")]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        col, row = round(max(xs) - 0.5), round(min(ys) + 0.5)  # the badge's top-right corner is its cell's
+        assert max(xs) <= col + 0.5 and min(ys) >= row - 0.5 and min(xs) > col and max(ys) < row
+        corners.add((row, col))
+    assert corners == expected
     outlines = shapes(fig, "winner")
     assert {centre(s) for s in outlines} == expected
     for s in outlines:
         assert s.type == "rect" and s.line.width >= 1 and s.x1 - s.x0 <= 1
-    assert not shapes(make_grid_figure(SEED_X, name="x"), "winner")
+    plain = make_grid_figure(SEED_X, name="x")
+    assert not shapes(plain, "winner") and not shapes(plain, "winner-badge")
 
 
 def test_win_counts_label_cells_that_win_more_than_one_window():
@@ -192,7 +202,7 @@ def test_highlight_outlines_every_cell_and_the_window_in_one_colour():
     assert {centre(s) for s in cells} == {(2, 2), (2, 3), (3, 2), (3, 3)}
     (box,) = shapes(fig, "highlight-box")
     assert (box.x0, box.x1, box.y0, box.y1) == (1.5, 3.5, 1.5, 3.5)
-    assert box.line.dash == "dash"
+    assert box.line.dash is None  # a solid line: the window reads at a glance
     assert {s.line.color for s in [*cells, box]} == {HIGHLIGHT}
     # One output cell is a one-cell highlight in the same colour.
     (one,) = shapes(make_grid_figure(np.ones((2, 2)), name="y", highlight_cells=np.array([[0, 1]])), "highlight-box")
@@ -225,13 +235,16 @@ def test_windows_reaching_past_the_padding_grow_the_drawn_area():
     assert tuple(fig.layout.xaxis.range) == (-0.5, 4.5)
 
 
-def test_windows_are_one_faint_line_trace():
+def test_windows_are_one_solid_line_trace_on_a_halo():
     cells = windows(4, 4, 2, 2, 0)
     fig = make_grid_figure(SEED_X, name="x", window_cells=cells)
-    lines = trace(fig, "windows")
-    assert lines.mode == "lines"
+    lines, halo = trace(fig, "windows"), trace(fig, "windows-halo")
+    assert lines.mode == "lines" and halo.mode == "lines"
     x = np.asarray(lines.x, dtype=float)
     assert np.isnan(x).sum() == len(cells)  # one closed box per window, NaN-separated
+    assert np.array_equal(np.asarray(halo.x, dtype=float), x, equal_nan=True)
+    assert lines.line.dash is None and halo.line.width > lines.line.width >= 1.5
+    assert [t.name for t in fig.data].index("windows-halo") < [t.name for t in fig.data].index("windows")
     assert not shapes(fig, "windows")
 
 

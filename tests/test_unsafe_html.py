@@ -29,6 +29,7 @@ CONFIG = ROOT / ".streamlit" / "config.toml"
 ALLOWED_HTML = {
     "ui.presentation.PRESENTATION_CSS": "the presentation-mode stylesheet: a fixed <style> block",
     "ui.presentation.BASE_CSS": "the always-on stylesheet (caption and chart-label contrast): a fixed <style> block",
+    "ui.presentation.WRAP_CSS": "presenting a wide x, rows of charts wrap: a fixed <style> block",
 }
 
 HTML_FUNCTIONS = {"html"}  # st.html, components.html, st.components.v1.html

@@ -16,6 +16,7 @@ import numpy as np
 from pooling import TIE_POLICIES
 
 __all__ = [
+    "DEFAULT_STRIDE",
     "DEFAULT_X",
     "MAX_GRID_SIDE",
     "MAX_NUMBER_CHARS",
@@ -64,12 +65,20 @@ MAX_PAIR_CHARS = 16
 VIEW_KEYS = ("x", "dy", "k", "s", "p", "d", "ceil", "tie")
 
 DEFAULT_X = np.array(
-    [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=np.float64
+    [[1, 9, 2, 7], [3, 0, 7, 1], [4, 2, 1, 5], [0, 6, 3, 2]], dtype=np.float64
 )
+"""The grid a fresh Explorer opens on. With the default window (2x2, stride 1: nine overlapping windows) it
+shows the three points at once: every window has a winner; window (0, 2) holds its maximum 7 twice, at
+x[0, 3] and x[1, 2] (a tie, and the only one); x[0, 1] = 9 wins windows (0, 0) and (0, 1), x[3, 1] = 6 wins
+(2, 0) and (2, 1), so their dL/dx adds two windows' dL/dy (overlap)."""
 # Shared module-level array: make it read-only so no caller can change the default.
 DEFAULT_X.flags.writeable = False
 
 _DEFAULT_KERNEL = (2, 2)
+DEFAULT_STRIDE = (1, 1)
+"""The stride of the view when a link names neither kernel nor stride (a fresh start): overlapping windows.
+A link that names a kernel but no stride keeps PyTorch's default, stride = kernel (every link the app
+writes names its kernel, so old links open as they did)."""
 _DEFAULT_PADDING = (0, 0)
 _DEFAULT_DILATION = (1, 1)
 _DEFAULT_TIE = "first"
@@ -695,7 +704,8 @@ def decode_view(
     -------
     state : ViewState
         Missing parameters take their defaults (`DEFAULT_X`, ``dy=None``, kernel 2,
-        stride ``None``, padding 0, dilation 1, ceil 0, tie ``"first"``). A bad
+        stride `DEFAULT_STRIDE` when the link names no kernel either, else ``None``,
+        padding 0, dilation 1, ceil 0, tie ``"first"``). A bad
         parameter also takes its default, and every other parameter is still used.
         Keys outside `VIEW_KEYS` are kept verbatim in ``state.extra``.
     errors : dict of str to str
@@ -735,7 +745,7 @@ def decode_view(
         x=attempt("x", lambda t: parse_grid(t, name="x"), DEFAULT_X),
         dy=attempt("dy", lambda t: parse_grid(t, name="dy"), None),
         kernel=attempt("k", pair("k"), _DEFAULT_KERNEL),
-        stride=attempt("s", pair("s"), None),
+        stride=attempt("s", pair("s"), None if "k" in values else DEFAULT_STRIDE),
         padding=attempt("p", pair("p"), _DEFAULT_PADDING),
         dilation=attempt("d", pair("d"), _DEFAULT_DILATION),
         ceil_mode=attempt("ceil", _parse_ceil, False),

@@ -14,7 +14,7 @@ SELECTION = "sel"
 
 
 MAX_MARKED_SIDE = 24
-"""Winners get their star and outline while both sides of x are at most this; beyond, the marks
+"""Winners get their corner badge and outline while both sides of x are at most this; beyond, the marks
 would cover the cells (a 64×64 grid in a third of the page leaves 3 px per cell)."""
 
 

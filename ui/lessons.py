@@ -399,7 +399,7 @@ def _grid_figures(p: Pooled, focus: tuple[int, int], key: str, *, show: tuple[st
     The focus window is pinned; hovering any cell follows its window as in the explorer. The
     example's grids are not edited here (the lesson's button opens them in the explorer).
     """
-    titles = {"x": "x, winners ★", "y": "y = maxpool(x)", "dy": "dL/dy", "dx": "dL/dx"}
+    titles = {"x": "x · ◥ winner · ● tie", "y": "y = maxpool(x)", "dy": "dL/dy", "dx": "dL/dx"}
     linked.linked_grids(
         p,
         focus,

@@ -146,11 +146,15 @@ class Linked {
     // The tallest grid may use about half the window's height, so the math below stays on screen.
     const heightCap = Math.max(160, Math.min(window.innerHeight * 0.5, 720 * fs));
     const maxCell = 64 * fs;
-    const oneRow = Math.min(maxCell, (width - overhead) / totalCols, heightCap / maxRows);
+    // Presenting, a cell may push the picture past the height cap up to FLOOR px (60 px reads from the back
+    // row), as far as the width allows: fit(w, h) is the cell for width fit w and height fit h.
+    const FLOOR = fs > 1 ? 60 : 0;
+    const fit = (w, h) => Math.min(maxCell, w, Math.max(h, Math.min(w, FLOOR)));
+    const oneRow = fit((width - overhead) / totalCols, heightCap / maxRows);
     // Two rows (x, y above dL/dx, dL/dy) when that gives bigger cells.
     const half = d.show.length === 4 ? Math.max(cols.x + cols.y, cols.dx + cols.dy) : totalCols;
     const twoOverhead = 2 * (MARGIN.l + MARGIN.r) + gap + 4;
-    const twoRows = d.show.length === 4 ? Math.min(maxCell, (width - twoOverhead) / half, heightCap / (2 * maxRows)) : 0;
+    const twoRows = d.show.length === 4 ? fit((width - twoOverhead) / half, heightCap / (2 * maxRows)) : 0;
     // x | y above dL/dy | dL/dx: the output grids share a column when both together are no
     // taller than x (stride 2 and up), which leaves wider cells for every grid.
     const TITLE = 40;  // title and status line above and below each grid, in px
@@ -158,10 +162,10 @@ class Linked {
     if (d.show.length === 4 && cols.y === cols.dy) {
       const stackOverhead = 3 * (MARGIN.l + MARGIN.r) + 2 * gap + 4;
       const stackCols = cols.x + cols.y + cols.dx;
-      const fit = Math.min(maxCell, (width - stackOverhead) / stackCols, heightCap / maxRows);
-      const stackHeight = 2 * (rows.y * fit + MARGIN.t + MARGIN.b + TITLE);
-      const xHeight = rows.x * fit + MARGIN.t + MARGIN.b + TITLE;
-      if (stackHeight <= xHeight + TITLE + 24) stacked = fit;
+      const cell = fit((width - stackOverhead) / stackCols, heightCap / maxRows);
+      const stackHeight = 2 * (rows.y * cell + MARGIN.t + MARGIN.b + TITLE);
+      const xHeight = rows.x * cell + MARGIN.t + MARGIN.b + TITLE;
+      if (stackHeight <= xHeight + TITLE + 24) stacked = cell;
     }
     this.layout = "row";
     let best = oneRow;
@@ -365,7 +369,7 @@ class Linked {
   }
 
   drawFixed(p, cs) {
-    // Static marks for this payload: winners in x (star and outline), errors and pending text.
+    // Static marks for this payload: winners in x (corner badge and outline), tied maxima, errors and pending text.
     const d = this.data;
     p.fixed.replaceChildren();
     if (p.grid === "x" && d.mark_winners) {
@@ -374,13 +378,12 @@ class Linked {
         if (!n) return;
         const r = Math.floor(flat / W), c = flat % W;
         this.cellRect(p, r, c, Math.max(1, cs * 0.08), "lp-winner", p.fixed);
-        if (cs >= 18) {
-          const t = svgEl("text", { x: MARGIN.l + (c - p.geom.c0) * cs + 2, y: MARGIN.t + (r - p.geom.r0) * cs + cs * 0.32,
-            class: "lp-star", "font-size": Math.round(cs * 0.3) }, p.fixed);
-          t.textContent = n > 1 && cs >= 36 ? `★${n}` : "★";  // the count also shows in the tooltip
-        }
+        this.drawBadge(p, r, c, n, cs);
       });
     }
+    // Tied maxima on x and on dL/dx (same shape), under every rule: under 'none' dL/dx is 0 there, and the
+    // disc says why.
+    if ((p.grid === "x" || p.grid === "dx") && d.mark_winners) this.drawTieMarks(p, cs);
     const marks = [];
     for (const e of d.errors) if (e.grid === p.grid) marks.push([e, "lp-err", "lp-err-text"]);
     for (const e of this.pending) if (e.grid === p.grid) marks.push([e, "lp-pending", "lp-pending-text"]);
@@ -407,9 +410,11 @@ class Linked {
       this.cellRect(p, r, c, Math.max(2, cs * 0.06), "lp-mark-halo", p.fixed);
       this.cellRect(p, r, c, Math.max(2, cs * 0.06), "lp-mark", p.fixed);
       // A corner tag as well as the outline, so a mark is not told by colour alone; it stays clear of the digits.
-      const x1 = MARGIN.l + (c - p.geom.c0 + 1) * cs - 1, y0 = MARGIN.t + (r - p.geom.r0) * cs + 1;
+      // Bottom-right: the other corners hold the winner badge (top right), the win count (top left) and the
+      // tie disc (bottom left).
+      const x1 = MARGIN.l + (c - p.geom.c0 + 1) * cs - 1, y1 = MARGIN.t + (r - p.geom.r0 + 1) * cs - 1;
       const size = Math.max(5, cs * 0.26);
-      svgEl("path", { d: `M${x1 - size},${y0} L${x1},${y0} L${x1},${y0 + size} Z`, class: "lp-mark-tag",
+      svgEl("path", { d: `M${x1},${y1 - size} L${x1},${y1} L${x1 - size},${y1} Z`, class: "lp-mark-tag",
         "data-r": r, "data-c": c }, p.fixed);
     }
   }
@@ -481,6 +486,34 @@ class Linked {
     }
     if (waitingWins) lines.push(`${waitingWins} of its windows ${waitingWins > 1 ? "have" : "has"} not sent gradient back yet`);
     return lines.join("\n");
+  }
+
+  // Corner marks stay in a corner of their cell, clear of the number printed in its middle.
+  drawBadge(p, r, c, n, cs) {
+    // The winner badge: a black right triangle in the top-right corner; beside it, on cells winning
+    // several windows, the count in the top-left corner (also in the tooltip).
+    const x1 = MARGIN.l + (c - p.geom.c0 + 1) * cs - 0.04 * cs, y0 = MARGIN.t + (r - p.geom.r0) * cs + 0.04 * cs;
+    const leg = Math.max(4, 0.24 * cs);
+    svgEl("polygon", { points: `${x1 - leg},${y0} ${x1},${y0} ${x1},${y0 + leg}`, class: "lp-badge",
+      "data-r": r, "data-c": c }, p.fixed);
+    if (n > 1 && cs >= 30) {
+      const t = svgEl("text", { x: MARGIN.l + (c - p.geom.c0) * cs + 0.06 * cs, y: y0, "dominant-baseline": "hanging",
+        class: "lp-count", "font-size": Math.round(Math.min(0.24 * cs, 16 * (this.data.font_scale || 1))), "data-r": r, "data-c": c }, p.fixed);
+      t.textContent = `×${n}`;
+    }
+  }
+
+  drawTieMarks(p, cs) {
+    // Tied maxima (the payload's ties, the same under every rule): a disc in the bottom-left corner.
+    const [, W] = this.data.grids.x.shape;
+    const seen = new Set();
+    for (const tie of this.data.ties || []) for (const flat of tie) {
+      if (seen.has(flat)) continue;
+      seen.add(flat);
+      const r = Math.floor(flat / W), c = flat % W, rad = Math.max(2.5, 0.11 * cs);
+      svgEl("circle", { cx: MARGIN.l + (c - p.geom.c0) * cs + 0.05 * cs + rad, cy: MARGIN.t + (r - p.geom.r0 + 1) * cs - 0.05 * cs - rad,
+        r: rad, class: "lp-tie", "data-r": r, "data-c": c }, p.fixed);
+    }
   }
 
   drawStatus(p) {

@@ -421,7 +421,8 @@ def grid_figures(case: MatrixCase, row: int) -> None:
     counts = pooling.win_counts(case.res, case.tie_policy)
     padding = case.res.geometry.padding
     size = figure_size(case.x.shape)
-    marks = dict(winner_mask=counts > 0, win_counts=counts) if size["marks"] else {}
+    tied = pooling.tied_cells(case.res)
+    marks = dict(winner_mask=counts > 0, win_counts=counts, tie_mask=tied) if size["marks"] else {}
     figs = {
         "matrix_x_chart": make_grid_figure(
             case.x,

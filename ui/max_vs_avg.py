@@ -162,7 +162,7 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
     geom, ageom = p.geometry, c.avg.geometry
     receivers = p.receivers(*cell)
     size = figure_size(p.x.shape)
-    marks = dict(winner_mask=p.win_counts > 0, win_counts=p.win_counts) if size["marks"] else {}
+    marks = dict(winner_mask=p.win_counts > 0, win_counts=p.win_counts, tie_mask=p.tied_cells) if size["marks"] else {}
     h = presentation.grown(size["height"])
     scale = presentation.font_scale()
     avg_window = ageom.window_cells(*acell)
@@ -170,7 +170,7 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
         "mva_x_chart": make_grid_figure(
             p.x,
             name="x",
-            title="x: the selected window (max ★)",
+            title="x: the selected window (max ◥)",
             **marks,
             highlight_cells=geom.window_cells(*cell),
             padding=geom.padding,
@@ -210,6 +210,7 @@ def figures(c: Comparison, cell: tuple[int, int]) -> dict:
             kind="gradient",
             title=f"dL/dx, max ('{p.tie_policy}'): only winners",
             winner_mask=p.win_counts > 0 if size["marks"] else None,
+            tie_mask=p.tied_cells if size["marks"] else None,
             highlight_cells=receivers if len(receivers) else None,
             padding=geom.padding,
             height=h,

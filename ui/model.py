@@ -74,6 +74,11 @@ class Pooled:
         return pooling.tie_report(self.res)
 
     @functools.cached_property
+    def tied_cells(self) -> np.ndarray:
+        """``pooling.tied_cells``: (H, W) bool, the cells holding a window's maximum with another cell."""
+        return pooling.tied_cells(self.res)
+
+    @functools.cached_property
     def contributions(self) -> dict:
         """``pooling.contributions``: for each input cell, which windows sent it how much."""
         return pooling.contributions(self.dy, self.res, self.tie_policy)

@@ -53,7 +53,18 @@ def open_with_several_windows() -> str | None:
     if st.session_state.get(OPENED):
         return None
     st.session_state[OPENED] = True
-    if not np.array_equal(state.view().x, DEFAULT_X) or state.opened_with_link():
+    v = state.view()
+    if not np.array_equal(v.x, DEFAULT_X) or state.opened_with_link():
+        return None
+    # The default window overlaps (stride 1), which leaves several windows on the default x's z already.
+    z_shape = (v.x.shape[0] - DEFAULT_KERNEL.shape[0] + 1, v.x.shape[1] - DEFAULT_KERNEL.shape[1] + 1)
+    try:
+        out = pooling.pool_geometry(
+            z_shape, v.kernel, stride=v.stride, padding=v.padding, dilation=v.dilation, ceil_mode=v.ceil_mode
+        ).out_shape
+    except ValueError:
+        out = (0, 0)
+    if out[0] * out[1] > 1:
         return None
     grids.set_grid("x", NETWORK_X)
     return (
@@ -220,9 +231,10 @@ def figures(nv: NetworkView) -> dict:
         "a": make_grid_figure(
             net.a,
             name="a",
-            title="a = relu(z), winners ★",
+            title="a = relu(z) · ◥ winner · ● tie",
             winner_mask=winners,
             win_counts=nv.win_counts,
+            tie_mask=pooling.tied_cells(net.pool),
             window_cells=windows,
             padding=geom.padding,
             height=forward_h,
@@ -247,6 +259,7 @@ def figures(nv: NetworkView) -> dict:
             kind="gradient",
             title="dL/da: only winners",
             winner_mask=winners,
+            tie_mask=pooling.tied_cells(net.pool),
             padding=geom.padding,
             height=backward_h,
             font_scale=scale,

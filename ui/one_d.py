@@ -207,7 +207,7 @@ def figures(p: Pooled1d, j: int, *, font_scale: float = 1.0) -> dict:
         editable=(),
         font_scale=font_scale,
         pinnable=True,
-        titles={"x": "x · the signal, ★ winner", "y": "y = maxpool1d(x)"},
+        titles={"x": "x · the signal · ◥ winner · ● tie", "y": "y = maxpool1d(x)"},
     )
     export.offer(
         [

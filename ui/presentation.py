@@ -30,6 +30,15 @@ html { font-size: 23px; }
 </style>
 """
 
+# Presenting a wide x: a row of charts wraps rather than squeeze its grids; each chart's column keeps 600 px,
+# room for 8 columns of 60 px cells and the axes. A constant, like the stylesheets around it.
+WRAP_CSS = """
+<style>
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"]) { flex-wrap: wrap; }
+[data-testid="stColumn"]:has([data-testid="stPlotlyChart"]) { min-width: min(100%, 600px); }
+</style>
+"""
+
 
 # Always on, in both themes (constant, like the stylesheet above). Streamlit draws captions and
 # Plotly draws axis labels in a faded grey of about 3.7-3.9:1 against the page; WCAG AA asks 4.5:1.
@@ -93,9 +102,15 @@ def secondary(label: str):
     return contextlib.nullcontext()
 
 
+WRAP_ABOVE = 5
+"""Up to this many columns of x, three or four charts side by side still get cells of 60 px at 1920 px."""
+
+
 def inject_css() -> None:
     """Readable captions and chart labels always; larger text when presentation mode is on (once per run, from
     ``app.py``)."""
     st.html(BASE_CSS)
     if is_on():
         st.html(PRESENTATION_CSS)
+        if max(state.view().x.shape) > WRAP_ABOVE:
+            st.html(WRAP_CSS)

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from ui import grids, lessons, state
-from ui.codec import DEFAULT_X
+from ui.codec import DEFAULT_STRIDE, DEFAULT_X
 from ui.lessons import Example
 
 
@@ -85,7 +85,7 @@ def _is_default_view() -> bool:
         np.array_equal(v.x, DEFAULT_X)
         and v.dy is None
         and v.kernel == (2, 2)
-        and v.stride is None
+        and v.stride == DEFAULT_STRIDE
         and v.padding == (0, 0)
         and v.dilation == (1, 1)
         and not v.ceil_mode
@@ -96,8 +96,10 @@ def _is_default_view() -> bool:
 def open_quiz_on_question_one() -> None:
     """On the session's first quiz visit, an untouched default view becomes question 1.
 
-    Question 1 keeps the default window and tie rule, so only x and dL/dy change here, before their
-    editors are drawn. A view the user edited or linked is kept: it is then "your own" question.
+    x and dL/dy change here, before their editors are drawn. Question 1's windows do not overlap (the
+    default stride does), so its stride goes into the view too; the sidebar's stride widgets, drawn
+    already in this run, are dropped and the run starts again, so they take the view's stride. A view the
+    user edited or linked is kept: it is then "your own" question.
     """
     if st.session_state.get(QUIZ_OPENED):
         return
@@ -108,6 +110,11 @@ def open_quiz_on_question_one() -> None:
     grids.set_grid("x", example.x)
     grids.set_grid("dy", example.dy)
     state.set_extra(sel=None)
+    if example.kernel != state.view().kernel or example.stride != state.view().stride:
+        state.update(kernel=example.kernel, stride=example.stride)
+        for key in ("k_h", "k_w", "stride_same", "s_h", "s_w"):
+            st.session_state.pop(key, None)
+        st.rerun()
 
 
 def _load_question(name: str, reset_answer) -> None:

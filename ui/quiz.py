@@ -237,7 +237,7 @@ def question_picture(p: Pooled, answer: np.ndarray) -> dict:
         "notes": {"x": notes},
         "clickable": ("x",),
         "help_text": (
-            "◥ and a dashed outline mark the cells you gave gradient. Click a cell of x to set it to 1 (or back "
+            "◢ and a dashed outline mark the cells you gave gradient. Click a cell of x to set it to 1 (or back "
             "to 0); type other amounts in the table. Hover dL/dy to see its window in x."
         ),
     }
@@ -355,11 +355,11 @@ def reveal_picture(p: Pooled, answer: np.ndarray, verdict: Verdict) -> dict:
         editable=(),
         pinnable=False,
         font_scale=presentation.font_scale(),
-        titles={"dx": "dL/dx · right answer, ◥ yours"},
+        titles={"dx": "dL/dx · right answer, ◢ yours"},
         marks={"dx": answer != 0},
         notes={"dx": reveal_notes(answer, verdict)},
         help_text=(
-            "◥ and a dashed outline mark the cells you gave gradient. Hover a cell of y or dL/dy to follow its "
+            "◢ and a dashed outline mark the cells you gave gradient. Hover a cell of y or dL/dy to follow its "
             "window to the cells it sends to; hover dL/dx to see where its sum comes from and what you wrote."
         ),
     )

@@ -508,7 +508,7 @@ def step_picture(p: Pooled, plan: StepPlan, step: Step) -> dict:
     """The linked picture's options for one step: what is known so far, and nothing more.
 
     Forward step k: y holds its first k values (the rest pending), only those k windows are
-    pooled (their winners starred in x), no gradient has gone back, dL/dx is pending throughout.
+    pooled (their winners badged in x), no gradient has gone back, dL/dx is pending throughout.
     Backward step k: y is whole, the first k windows have sent their gradient, dL/dx is the sum
     of what they sent. Colour limits are those of the whole run, so colours do not shift as the
     grids fill in. Returns keyword arguments for ``linked.linked_grids`` (plain logic, no drawing).

@@ -354,7 +354,7 @@ def x_notes(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> np.ndarray:
     """One tooltip line per cell of x: whether it is a tied maximum, and which cell is probed."""
     notes = np.full(p.x.shape, "", dtype=object)
     notes[lab.tied] = "a tied maximum"
-    notes[cell] = "probed below (◥)" + (": a tied maximum" if lab.tied[cell] else "")
+    notes[cell] = "probed below (◢)" + (": a tied maximum" if lab.tied[cell] else "")
     return notes
 
 
@@ -374,7 +374,7 @@ def x_figure(p: Pooled, lab: TieLab, cell: tuple[int, int]) -> dict:
         on_cell=_on_picture_cell,
         help_text=(
             "Hover y or dL/dy to follow a window (the tooltip names its tied cells); hover x or dL/dx to see "
-            "which windows hold the cell. Click a cell of x to probe it (◥ marks the probed cell)."
+            "which windows hold the cell. Click a cell of x to probe it (◢ marks the probed cell)."
         ),
     )
 

@@ -114,7 +114,7 @@ def figures(v: UnpoolView, cell: tuple[int, int], *, font_scale: float = 1.0) ->
         editable=(),
         font_scale=font_scale,
         show=("x", "y"),
-        titles={"x": "x · ★ recorded index (switch)", "y": "y = maxpool(x)"},
+        titles={"x": "x · ◥ recorded index (switch) · ● tie", "y": "y = maxpool(x)"},
     )
     parted = unpool_payload(p.res, p.dy, sel=cell, font_scale=font_scale)
     export.offer(

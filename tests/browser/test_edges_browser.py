@@ -36,15 +36,15 @@ def open_page(page, app_url: str, path: str) -> None:
 
 def test_tie_lab_four_way_tie_and_probe(page, app_url):
     """A teacher loads the four-way tie: central differences read 1/2 on each tied cell; clicking x moves the probe."""
-    open_page(page, app_url, "tie_lab")
+    open_page(page, app_url, "tie_lab?k=2")  # 2x2 windows at stride 2, which the numbers below assume
     page.get_by_role("button", name="Four-way tie").click()
-    # The lab opens on the two-way tie (17 at x[0, 0] and x[1, 1]); the four-way one also has 17 at x[1, 0].
+    # The four-way tie has 17 at x[0, 0], x[0, 1], x[1, 0] and x[1, 1].
     x = np.array(
         poll(lambda: grid_z_in(page, "tie_lab_linked", "x"), lambda z: z and z[0][0] == 17 and z[1][0] == 17), float
     )
     assert (x[:2, :2] == 17).all() and (x[2:, :] < 17).all() and (x[:, 2:] < 17).all()
     res = pooling.max_pool2d(x, 2)
-    # Wait for the four-way tie's differences (the two-way tie's already read 0.5 at [0, 0]).
+    # Wait for the four-way tie's differences.
     central = poll(lambda: heatmap_z(page, "tie_lab_fd_central"), lambda z: z[0][0] == 0.5 and z[1][0] == 0.5)
     assert np.array_equal(np.array(central)[:2, :2], np.full((2, 2), 0.5))
     for policy in ("first", "split", "all", "none"):

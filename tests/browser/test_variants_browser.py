@@ -47,7 +47,7 @@ def test_smooth_max_slider_cools_to_equal_shares(page, app_url):
 
 def test_unpool_overlap_example_parts_the_grids(page, app_url):
     """The overlap example makes unpooling and the gradient differ, and the page lists where."""
-    open_page(page, app_url, "unpool")
+    open_page(page, app_url, "unpool?k=2")  # 2x2 windows, stride = kernel: no overlap until the example
     assert grid_z(page, "unpool(dL/dy)") == grid_z(page, "dL/dx")
     click(page, "unpool_overlap_example")
     wait_until(lambda: query(page).get("s") == "1")
