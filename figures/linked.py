@@ -389,8 +389,8 @@ def smooth_payload(
     ``hard`` is ``pooling.max_pool2d`` of the same x and window (its geometry places the
     windows; its indices name each window's maximum in the tooltip). Every cell of a
     window receives ``softmax(window / T)`` of its dL/dy: the receivers' weights, as
-    ``smooth.weights``, sum to 1 per window. x carries no winner stars (every cell
-    receives a share); pass ``mark_winners`` in ``payload`` afterwards to change that.
+    ``smooth.weights``, sum to 1 per window. x carries no winner badges (every cell
+    receives a share), but its tied maxima are marked (``mark_ties``): the page's point.
     """
     if smooth.out.shape != hard.out.shape or smooth.x.shape != hard.x.shape:
         raise ValueError("smooth and hard must pool the same x with the same window")
@@ -406,6 +406,7 @@ def smooth_payload(
         rule=f"smooth max at T = {smooth.temperature:g} (softmax shares)",
         **kwargs,
     )
+    payload["mark_ties"] = payload["mark_winners"]
     payload["mark_winners"] = False
     if "text" in payload["grids"]["dx"]:
         # Shares are fractions with long tails (0.00857, 2.5e-05): two decimals fit a cell, the tooltip is exact.

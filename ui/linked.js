@@ -383,7 +383,9 @@ class Linked {
     }
     // Tied maxima on x and on dL/dx (same shape), under every rule: under 'none' dL/dx is 0 there, and the
     // disc says why.
-    if ((p.grid === "x" || p.grid === "dx") && d.mark_winners) this.drawTieMarks(p, cs);
+    // (mark_ties, when given, decides apart from the winner badges: the smooth max has no winners but has ties.)
+    const markTies = d.mark_ties !== undefined ? d.mark_ties : d.mark_winners;
+    if ((p.grid === "x" || p.grid === "dx") && markTies) this.drawTieMarks(p, cs);
     const marks = [];
     for (const e of d.errors) if (e.grid === p.grid) marks.push([e, "lp-err", "lp-err-text"]);
     for (const e of this.pending) if (e.grid === p.grid) marks.push([e, "lp-pending", "lp-pending-text"]);
