@@ -111,7 +111,23 @@ def test_explorer_cells_are_at_least_60px_for_8x8_when_presenting(page, app_url,
     page.screenshot(path=str(SHOTS / f"present_8x8_explorer_s{stride}.png"))
 
 
-@pytest.mark.parametrize("path", ["step_through", "max_vs_avg", "matrix"])
+def test_step_through_cells_are_at_least_60px_for_8x8_when_presenting(page, app_url):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{app_url}/step_through?x={X8}&k=2&present=1")
+    page.wait_for_selector('.st-key-step_linked [aria-label="dL/dx"] .js-plotly-plot', timeout=90_000)
+    page.wait_for_selector(IDLE, timeout=90_000)
+    sizes = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.st-key-step_linked .lp-grid'),"
+        " e => [e.getAttribute('aria-label'), Number(e.dataset.cs)])"
+    )
+    assert len(sizes) == 4
+    assert all(cs >= 60 for _, cs in sizes), sizes
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1920
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "present_8x8_step_through.png"))
+
+
+@pytest.mark.parametrize("path", ["max_vs_avg", "matrix"])
 def test_plotly_grid_cells_are_at_least_60px_for_8x8_when_presenting(page, app_url, path):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{app_url}/{path}?x={X8}&k=2&present=1")
