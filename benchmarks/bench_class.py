@@ -184,7 +184,7 @@ async def follow(url: str, store_url: str, n: int, steps: int, route_prefix: str
     tasks: list = []
     students = await asyncio.gather(*(open_student(i, url, room.code, route_prefix, tasks) for i in range(n)))
     errors: list[str] = []
-    stuck = await wait_all(lambda s: 1 in s.seen_steps and s.poll_fragment, students, WAIT * 2)
+    stuck = await wait_all(lambda s: 1 in s.seen_steps and not s.running, students, WAIT * 2)
     errors += [f"student {s.index}: never loaded the teacher's view" for s in stuck]
     await asyncio.sleep(2.0)  # every timer running
     # What following costs while nothing changes: every tab's poll, once a second.
@@ -227,7 +227,7 @@ async def answers(url: str, store_url: str, n: int, window: float, pids: list[in
     tasks: list = []
     students = await asyncio.gather(*(open_student(i, url, room.code, "answers", tasks) for i in range(n)))
     errors: list[str] = []
-    stuck = await wait_all(lambda s: s.poll_fragment and not s.running, students, WAIT * 2)
+    stuck = await wait_all(lambda s: s.page_hash and not s.running, students, WAIT * 2)
     errors += [f"student {s.index}: never loaded the quiz" for s in stuck]
     store.start_round(room.code, room.teacher_token, question, (4, 4))
     stuck = await wait_all(lambda s: "class_send" in s.widget_ids and not s.running, students, WAIT)

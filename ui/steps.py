@@ -19,7 +19,7 @@ import streamlit as st
 import pooling
 from figures import format_value, make_grid_figure
 from figures.steps import make_partial_grid_figure, paired_height
-from ui import presentation, share, state, text
+from ui import classroom, presentation, share, state, text
 from ui.model import Pooled, pool_view
 from ui.text import md
 
@@ -392,6 +392,8 @@ def player() -> None:
 
 
 def _player_body() -> None:
+    # A following student's screen reruns only this fragment when the teacher moves only the step.
+    classroom.follow_in_fragment(("step",), reset=(POSITION, SLIDER))
     pooled = pool_view(state.view())
     if isinstance(pooled, str):
         st.error(f"Nothing to step through: {pooled}", icon="⚠️")
