@@ -56,8 +56,9 @@ class _Follower:
 class Watcher:
     """The following sessions of one store, and the thread that reruns them when their room's version moves."""
 
-    def __init__(self, store: classroom.RoomStore):
+    def __init__(self, store: classroom.RoomStore, *, thread: bool = True):
         self.store = store
+        self.thread = thread  # False: nothing ticks but the caller (tests drive `tick` by hand)
         self._followers: dict[str, _Follower] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -77,7 +78,7 @@ class Watcher:
                 self._followers[session_id] = _Follower(code, applied, weakref.ref(session))
             else:
                 entry.applied = applied
-            if self._thread is None or not self._thread.is_alive():
+            if self.thread and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._run, name="class-follow-watcher", daemon=True)
                 self._thread.start()
 

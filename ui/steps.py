@@ -19,7 +19,7 @@ import streamlit as st
 import pooling
 from figures import format_value, make_grid_figure
 from figures.steps import make_partial_grid_figure, paired_height
-from ui import classroom, presentation, share, state, text
+from ui import classroom, figure_share, presentation, share, state, text
 from ui.model import Pooled, pool_view
 from ui.text import md
 
@@ -522,7 +522,26 @@ def _figures(p: Pooled, plan: StepPlan, step: Step, *, one_row: bool = False) ->
     """x and y above (forward), dL/dx and dL/dy below (backward), one window highlighted in all four.
 
     With ``one_row`` the four sit side by side in the order of the computation: x, y, dL/dy, dL/dx.
+    The figures are built once per process for everyone on the same step (a class following its teacher).
     """
+    key = ("step", p.x.tobytes(), p.x.shape, p.x.dtype.str, p.dy.tobytes(), p.dy.shape, p.dy.dtype.str)
+    key += (p.window, p.tie_policy, step.position, presentation.font_scale())
+    figs = figure_share.shared_figures(key, lambda: _step_figures(p, plan, step))
+    geom = p.geometry
+    # Widths follow the grids' widths, so x and dL/dx get room for their cells and y's cells match.
+    widths = [geom.in_shape[1] + 2 * geom.padding[1], geom.out_shape[1]]
+    widths[1] = max(widths[1], widths[0] / 2)
+    if one_row:
+        columns, names = st.columns([*widths, *widths[::-1]]), ("x", "y", "dy", "dx")
+    else:
+        columns, names = (*st.columns(widths), *st.columns(widths)), ("x", "y", "dx", "dy")
+    for column, name in zip(columns, names):
+        with column:
+            st.plotly_chart(figs[name], key=CHARTS[name], config={"displayModeBar": False})
+
+
+def _step_figures(p: Pooled, plan: StepPlan, step: Step) -> dict:
+    """The four figures of one step: x, y, dL/dy and dL/dx."""
     geom = p.geometry
     H_out, W_out = p.y.shape
     cell = np.array([step.cell])
@@ -584,16 +603,7 @@ def _figures(p: Pooled, plan: StepPlan, step: Step, *, one_row: bool = False) ->
             color_range=(-limit, limit),
             **style,
         )
-    # Widths follow the grids' widths, so x and dL/dx get room for their cells and y's cells match.
-    widths = [geom.in_shape[1] + 2 * geom.padding[1], geom.out_shape[1]]
-    widths[1] = max(widths[1], widths[0] / 2)
-    if one_row:
-        columns, names = st.columns([*widths, *widths[::-1]]), ("x", "y", "dy", "dx")
-    else:
-        columns, names = (*st.columns(widths), *st.columns(widths)), ("x", "y", "dx", "dy")
-    for column, name in zip(columns, names):
-        with column:
-            st.plotly_chart(figs[name], key=CHARTS[name], config={"displayModeBar": False})
+    return figs
 
 
 def _step_math(p: Pooled, plan: StepPlan, step: Step, *, side_by_side: bool = False) -> None:

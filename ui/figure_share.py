@@ -1,0 +1,70 @@
+"""One set of figures for every session that shows the same thing (a class following its teacher).
+
+When the teacher steps, every following student's screen draws the same four step figures. Building
+them (plotly validates every property) and ``st.plotly_chart``'s ``figure.to_dict()`` (a deep copy
+and a base64 pass over the arrays) were most of a student's run. `shared_figures` keeps the last
+few built sets process-wide, keyed by everything they depend on, and hands every session the same
+objects, each with its ``to_dict()`` result computed once. A figure from here must not be changed
+after it is built: st.plotly_chart only reads the dict (tests/test_class_push.py checks that).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import plotly.graph_objects as go
+
+MAX_SETS = 32
+"""Figure sets kept: a class on one step, the steps either side, and a few other classes or tabs."""
+
+_SETS: OrderedDict[Hashable, dict[str, go.Figure]] = OrderedDict()
+_BUILDING: dict[Hashable, threading.Event] = {}  # sets being built now, set when done
+_LOCK = threading.Lock()
+BUILD_WAIT = 5.0
+stats = {"hits": 0, "builds": 0}
+
+
+def freeze(figure: go.Figure) -> go.Figure:
+    """``figure`` with ``to_dict()`` answered from one copy made now (callers must not change the dict)."""
+    as_dict = figure.to_dict()
+    object.__setattr__(figure, "to_dict", lambda: as_dict)  # plotly's own __setattr__ only takes properties
+    return figure
+
+
+def shared_figures(key: Hashable, build: Callable[[], dict[str, go.Figure]]) -> dict[str, go.Figure]:
+    """The figures ``build()`` makes for ``key``, built once per process while they stay among the last `MAX_SETS`.
+
+    Sessions asking for a set that another session is building wait for it (200 students joining
+    at once build it once), but never longer than `BUILD_WAIT` seconds.
+    """
+    with _LOCK:
+        found = _SETS.get(key)
+        if found is not None:
+            _SETS.move_to_end(key)
+            stats["hits"] += 1
+            return found
+        building = _BUILDING.get(key)
+        if building is None:
+            _BUILDING[key] = threading.Event()
+    if building is not None:  # another session builds it: wait, then take theirs (or build it if it failed)
+        building.wait(BUILD_WAIT)
+        with _LOCK:
+            found = _SETS.get(key)
+            if found is not None:
+                stats["hits"] += 1
+                return found
+    try:
+        built = {name: freeze(figure) for name, figure in build().items()}
+        with _LOCK:
+            stats["builds"] += 1
+            _SETS[key] = built
+            _SETS.move_to_end(key)
+            while len(_SETS) > MAX_SETS:
+                _SETS.popitem(last=False)
+    finally:
+        if building is None:
+            with _LOCK:
+                _BUILDING.pop(key).set()
+    return built
