@@ -75,6 +75,8 @@ class Student:
     seen_steps: dict[int, float] = field(default_factory=dict)  # step -> when its URL first showed it
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     exceptions: list[str] = field(default_factory=list)
+    finishes: list[int] = field(default_factory=list)  # script_finished statuses, in order (tests read them)
+    texts: list[str] = field(default_factory=list)  # markdown and headings received (the last 200)
     ws: object = None
 
     def step_in_url(self) -> int | None:
@@ -123,10 +125,13 @@ class Student:
                 body = getattr(element, etype)
                 if etype == "exception":
                     self.exceptions.append(f"{body.type}: {body.message}"[:200])
+                elif etype in ("markdown", "heading"):
+                    self.texts = [*self.texts[-199:], body.body]
                 wid = getattr(body, "id", "") if etype != "exception" else ""
                 if wid.startswith("$$ID"):
                     self.widget_ids[wid.rsplit("-", 1)[1]] = wid
             elif kind == "script_finished" and fm.script_finished != FINISHED_EARLY_FOR_RERUN:
+                self.finishes.append(fm.script_finished)
                 self.running = False
                 self.finished.set()
 
