@@ -1,16 +1,19 @@
 """Class mode under load: one teacher and N students on real servers, students speaking Streamlit's websocket protocol.
 
 Each simulated student does what a browser tab does (tests/load/client.py is the start): it opens the
-student link (``?room=<code>``), is taken to the teacher's page, and then honours the poll fragment's
-timer (the ``auto_rerun`` message: a fragment rerun every POLL_SECONDS); when the room's version
-changed, the fragment reruns the whole page, which loads the teacher's view and writes it into the
-URL (the ``page_info_changed`` message). The teacher's step is the write its session makes at the end
-of its run: ``set_view`` on the store with the next step (the teacher's own run is not counted).
+student link (``?room=<code>``), is taken to the teacher's page, and then reads whatever the server sends.
+The server reruns a following tab itself when the room's version moves (ui/class_push.py: one watcher
+per process reads each room's version every 0.25 s and reruns at most two tabs at a time); a step-only
+change reruns just the step player's fragment, anything else the whole page, which loads the teacher's
+view and writes it into the URL (the ``page_info_changed`` message). Where the server cannot push, the
+page falls back to a polling fragment (the ``auto_rerun`` message), and the client honours its timer as
+a browser does. The teacher's step is the write its session makes at the end of its run: ``set_view`` on
+the store with the next step (the teacher's own run is not counted).
 
 - ``follow_N_one_server``: one server, SQLite store. Per step, the time from the teacher's write until
   each student's URL shows that step; p95 over students and steps. Target: p95 <= 2000 ms, 0 errors.
   Also the server's CPU over the follow phase (seconds, and as a share of one core), its CPU share
-  while every tab only polls (``idle_poll_cpu_share``), and its resident memory.
+  while every tab only follows and nothing changes (``idle_poll_cpu_share``), and its resident memory.
 - ``follow_N_two_replicas``: the same through nginx to two replicas (deploy/run_replicas.sh), Redis store.
 - ``answers_N``: one server; the teacher starts a round on the quiz page and N students press "Send my
   prediction" at random moments within 10 s. Latency: click to the end of that run. Errors: students
