@@ -22,6 +22,7 @@ the session's event loop). Where any of that is missing (AppTest, another Stream
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import weakref
@@ -64,6 +65,8 @@ class Watcher:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._rooms: dict[str, classroom.RoomState] = {}  # the latest state read of each followed room
+        self._versions: dict[str, int | None] = {}  # each followed room's version as read last (None: closed)
+        self._read_at = -math.inf
         self.reads = 0  # store reads made by the thread (tests check that students share them)
         self.kicks = 0  # reruns requested
         self.fragment_kicks = 0  # of which only a fragment's
@@ -114,19 +117,32 @@ class Watcher:
     def _run(self) -> None:
         while True:
             try:
-                busy = self.tick()
+                # While runs are queued, a finished run's place goes to the next at once; the store is
+                # still read only every WATCH_SECONDS.
+                busy = self.tick(read=time.monotonic() - self._read_at >= WATCH_SECONDS)
             except Exception:  # noqa: BLE001 - a store hiccup must not end following for the whole server
                 busy = False
             self._wake.wait(_DISPATCH_SECONDS if busy else WATCH_SECONDS)
             self._wake.clear()
 
-    def tick(self, now: float | None = None) -> bool:
-        """Read the followed rooms' versions once and request the reruns that are due; True while some wait."""
+    def tick(self, now: float | None = None, *, read: bool = True) -> bool:
+        """Request the reruns that are due; True while some wait.
+
+        With ``read`` it first reads the followed rooms' versions (once per room) and drops followers
+        whose tab has gone; without, it only hands finished runs' places to waiting followers.
+        """
         now = time.monotonic() if now is None else now
         with self._lock:
             entries = list(self._followers.items())
-        versions: dict[str, int | None] = {}
-        for code in {entry.code for _, entry in entries}:
+        versions = self._versions
+        codes = {entry.code for _, entry in entries}
+        if read:
+            self._read_at = now
+            for code in set(versions) - codes:  # rooms nobody here follows any more
+                versions.pop(code, None)
+                with self._lock:
+                    self._rooms.pop(code, None)
+        for code in codes if read else codes - set(versions):
             try:
                 versions[code] = self.store.version(code)
                 self.reads += 1
@@ -145,7 +161,7 @@ class Watcher:
         in_flight, due = 0, []
         for session_id, entry in entries:
             session = entry.session()
-            if session is None or not _active(session_id):
+            if session is None or (read and not _active(session_id)):
                 self.forget(session_id)
                 continue
             if entry.code not in versions:
@@ -158,9 +174,12 @@ class Watcher:
                     continue
                 entry.requested = None
             if version != entry.applied or version is None:
-                due.append((entry, session, version))
+                due.append((session_id, entry, session, version))
         diffs: dict[tuple, bool] = {}
-        for entry, session, version in due[: max(0, MAX_RUNS - in_flight)]:
+        for session_id, entry, session, version in due[: max(0, MAX_RUNS - in_flight)]:
+            if not read and not _active(session_id):
+                self.forget(session_id)
+                continue
             entry.requested, entry.requested_at, entry.done = version, now, False
             fragment_id = self._fragment_for(entry, diffs)
             self.kicks += 1
