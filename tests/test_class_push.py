@@ -215,7 +215,8 @@ def test_sessions_on_the_same_step_share_one_set_of_figures():
 def test_a_shared_figure_is_what_plotly_chart_would_send_and_is_not_changed_by_sending():
     figure = make_grid_figure(np.array([[1.0, np.nan], [3.0, 3.0]]), name="x")
     expected = plotly.io.to_json(figure.to_dict(), validate=False)
-    frozen = figure_share.freeze(figure)
+    frozen, size = figure_share.freeze(figure)
+    assert size == len(expected)
     before = copy.deepcopy(frozen.to_dict())
     # What st.plotly_chart does with a figure (Streamlit 1.67): to_dict via plotly.tools, then to_json.
     as_dict = plotly.tools.return_figure_from_figure_or_data(frozen, validate_figure=True)
@@ -223,7 +224,14 @@ def test_a_shared_figure_is_what_plotly_chart_would_send_and_is_not_changed_by_s
     assert json.dumps(frozen.to_dict(), sort_keys=True, default=str) == json.dumps(before, sort_keys=True, default=str)
 
 
-def test_the_shared_sets_are_bounded():
+def test_the_shared_sets_are_bounded_in_number_and_size(monkeypatch):
     for i in range(figure_share.MAX_SETS + 5):
         figure_share.shared_figures(("bounded", i), lambda: {})
     assert len(figure_share._SETS) <= figure_share.MAX_SETS
+    # Each set below is one 8x8 figure of some kilobytes; allow two of them.
+    one = figure_share.freeze(make_grid_figure(np.zeros((8, 8)), name="x"))[1]
+    monkeypatch.setattr(figure_share, "MAX_BYTES", 2 * one + one // 2)
+    for i in range(5):
+        figure_share.shared_figures(("sized", i), lambda: {"x": make_grid_figure(np.zeros((8, 8)), name="x")})
+    assert [k for k in figure_share._SETS if k[0] == "sized"] == [("sized", 3), ("sized", 4)]
+    assert sum(n for _, n in figure_share._SETS.values()) <= figure_share.MAX_BYTES
