@@ -1,16 +1,19 @@
 """Class mode under load: one teacher and N students on real servers, students speaking Streamlit's websocket protocol.
 
 Each simulated student does what a browser tab does (tests/load/client.py is the start): it opens the
-student link (``?room=<code>``), is taken to the teacher's page, and then honours the poll fragment's
-timer (the ``auto_rerun`` message: a fragment rerun every POLL_SECONDS); when the room's version
-changed, the fragment reruns the whole page, which loads the teacher's view and writes it into the
-URL (the ``page_info_changed`` message). The teacher's step is the write its session makes at the end
-of its run: ``set_view`` on the store with the next step (the teacher's own run is not counted).
+student link (``?room=<code>``), is taken to the teacher's page, and then reads whatever the server sends.
+The server reruns a following tab itself when the room's version moves (ui/class_push.py: one watcher
+per process reads each room's version every 0.25 s and reruns at most two tabs at a time); a step-only
+change reruns just the step player's fragment, anything else the whole page, which loads the teacher's
+view and writes it into the URL (the ``page_info_changed`` message). Where the server cannot push, the
+page falls back to a polling fragment (the ``auto_rerun`` message), and the client honours its timer as
+a browser does. The teacher's step is the write its session makes at the end of its run: ``set_view`` on
+the store with the next step (the teacher's own run is not counted).
 
 - ``follow_N_one_server``: one server, SQLite store. Per step, the time from the teacher's write until
   each student's URL shows that step; p95 over students and steps. Target: p95 <= 2000 ms, 0 errors.
   Also the server's CPU over the follow phase (seconds, and as a share of one core), its CPU share
-  while every tab only polls (``idle_poll_cpu_share``), and its resident memory.
+  while every tab only follows and nothing changes (``idle_poll_cpu_share``), and its resident memory.
 - ``follow_N_two_replicas``: the same through nginx to two replicas (deploy/run_replicas.sh), Redis store.
 - ``answers_N``: one server; the teacher starts a round on the quiz page and N students press "Send my
   prediction" at random moments within 10 s. Latency: click to the end of that run. Errors: students
@@ -75,6 +78,8 @@ class Student:
     seen_steps: dict[int, float] = field(default_factory=dict)  # step -> when its URL first showed it
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     exceptions: list[str] = field(default_factory=list)
+    finishes: list[int] = field(default_factory=list)  # script_finished statuses, in order (tests read them)
+    texts: list[str] = field(default_factory=list)  # markdown and headings received (the last 200)
     ws: object = None
 
     def step_in_url(self) -> int | None:
@@ -123,10 +128,13 @@ class Student:
                 body = getattr(element, etype)
                 if etype == "exception":
                     self.exceptions.append(f"{body.type}: {body.message}"[:200])
+                elif etype in ("markdown", "heading"):
+                    self.texts = [*self.texts[-199:], body.body]
                 wid = getattr(body, "id", "") if etype != "exception" else ""
                 if wid.startswith("$$ID"):
                     self.widget_ids[wid.rsplit("-", 1)[1]] = wid
             elif kind == "script_finished" and fm.script_finished != FINISHED_EARLY_FOR_RERUN:
+                self.finishes.append(fm.script_finished)
                 self.running = False
                 self.finished.set()
 
@@ -184,7 +192,7 @@ async def follow(url: str, store_url: str, n: int, steps: int, route_prefix: str
     tasks: list = []
     students = await asyncio.gather(*(open_student(i, url, room.code, route_prefix, tasks) for i in range(n)))
     errors: list[str] = []
-    stuck = await wait_all(lambda s: 1 in s.seen_steps and s.poll_fragment, students, WAIT * 2)
+    stuck = await wait_all(lambda s: 1 in s.seen_steps and not s.running, students, WAIT * 2)
     errors += [f"student {s.index}: never loaded the teacher's view" for s in stuck]
     await asyncio.sleep(2.0)  # every timer running
     # What following costs while nothing changes: every tab's poll, once a second.
@@ -227,7 +235,7 @@ async def answers(url: str, store_url: str, n: int, window: float, pids: list[in
     tasks: list = []
     students = await asyncio.gather(*(open_student(i, url, room.code, "answers", tasks) for i in range(n)))
     errors: list[str] = []
-    stuck = await wait_all(lambda s: s.poll_fragment and not s.running, students, WAIT * 2)
+    stuck = await wait_all(lambda s: s.page_hash and not s.running, students, WAIT * 2)
     errors += [f"student {s.index}: never loaded the quiz" for s in stuck]
     store.start_round(room.code, room.teacher_token, question, (4, 4))
     stuck = await wait_all(lambda s: "class_send" in s.widget_ids and not s.running, students, WAIT)

@@ -48,6 +48,17 @@ ALLOWED_SHARED_CACHES = {
     "pooling": "functools.lru_cache of pure geometry and gather plans; the cached arrays are made read-only",
     "figures": "functools.lru_cache of Pillow fonts by size (slide export): fonts are only read, never changed",
 }
+# Module-level state that class mode shares between sessions on purpose (issue 12: 200 students following one
+# teacher must not each poll the store and build the same figures), by name, with the reason. Nothing in them is
+# a session's own: what one session shows is never changed by another.
+ALLOWED_SHARED_STATE = {
+    "ui.class_push._WATCHERS": "one watcher per room store and process: which sessions follow which room, "
+    "never what a session shows",
+    "ui.figure_share._SETS": "step pictures' payload JSON keyed by everything they are drawn from (grids, window, "
+    "tie rule, step, font scale), immutable strings",
+    "ui.figure_share._BUILDING": "the payloads being built now, so that sessions asking at once build one",
+    "ui.figure_share.stats": "counts of shared-payload hits and builds (tests read them)",
+}
 
 
 def shared_files() -> list[Path]:
@@ -199,6 +210,7 @@ def test_no_code_writes_into_a_shared_module_level_container():
         visitor = Writes(path, containers)
         visitor.visit(ast.parse(path.read_text()))
         problems += visitor.problems
+    problems = [p for p in problems if not any(p.endswith(f" {name}") for name in ALLOWED_SHARED_STATE)]
     assert not problems, "\n".join(problems)
 
 
@@ -315,7 +327,7 @@ def test_sessions_on_every_page_leave_module_state_unchanged():
             paste.input("9 8\n7 6").run()
             find(at, "x_paste_apply").click().run()
     after = shared_state()
-    changed = sorted(k for k in before if after.get(k) != before[k])
+    changed = sorted(k for k in before if after.get(k) != before[k] and k not in ALLOWED_SHARED_STATE)
     assert not changed, f"module-level state changed by sessions: {changed}"
 
 

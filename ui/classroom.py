@@ -2,9 +2,11 @@
 
 The room lives in the store (``classroom``: SQLite by default, Redis for replicas), never in this
 process. A teacher's session writes its view (the link parameters and the page) into the room at
-the end of every run; a following student's session polls the room's version with a fragment on
-a timer and reruns the page only when it changed, then loads the teacher's view as if it had
-opened the teacher's link. Only the teacher token (in the private teacher link) writes; the
+the end of every run. A following student's session is rerun by the server when the room's
+version moves (``ui.class_push``: one watcher per process reads each room's version, so 200
+students cost one store read per interval, not 200 script runs); where that push is not
+available it polls the version with a fragment on a timer instead. The run then loads the
+teacher's view as if it had opened the teacher's link. Only the teacher token (in the private teacher link) writes; the
 student code only reads and sends the student's own anonymous answer.
 """
 
@@ -25,7 +27,7 @@ import streamlit as st
 import classroom
 from classroom.store import ENV_STORE, MAX_CODE_INPUT_CHARS, RoomState, marks_of
 from figures import make_grid_figure
-from ui import presentation, state
+from ui import class_push, presentation, state
 from ui.codec import decode_view
 
 POLL_SECONDS = 1.0
@@ -59,6 +61,8 @@ ROUND_MESSAGE = "_class_round_message"  # the same for the round panel on the qu
 JOIN_TIMES = "_class_join_times"
 PAGE = "_class_page"
 STORE_URL = "_class_store_url"
+PUSHED = "_class_pushed"  # True while the server reruns this following page when the room moves (no polling)
+FRAGMENT = "_class_fragment"  # (fragment id, params, reset keys) of this page's fragment that can follow alone
 KEEP_PREFIXES = ("_class_", "class_", presentation.PRESENT)
 
 
@@ -105,6 +109,7 @@ def _say(kind: str, text: str) -> None:
 def _leave_class(message: str | None = None) -> None:
     for key in (ROLE, CODE, TOKEN, FOLLOWING, APPLIED, APPLIED_VIEW, PUBLISHED, ROUND, SENT):
         st.session_state.pop(key, None)
+    _stop_push()
     extra = {k: v for k, v in state.view().extra.items() if k not in (ROOM_PARAM, TEACH_PARAM)}
     state.update(extra=extra)
     if message:
@@ -254,6 +259,90 @@ def _follow() -> None:
         _leave_class("The class room has closed (rooms close after a while, or the code was wrong).")
 
 
+def follow_in_fragment(params: tuple[str, ...], reset: tuple[str, ...] = ()) -> None:
+    """First thing in a page's fragment that shows the link parameters ``params`` (and nothing else that could change).
+
+    Then a teacher's change of only those parameters (Next on the step page) reruns this fragment
+    alone on a following student's screen, a fraction of a whole page run: the server asks for it
+    (``ui.class_push``), and here the fragment loads the change, dropping the session keys in
+    ``reset`` that it derived from the parameters. A change to anything else (the grid, the page)
+    reruns the whole page, which loads the teacher's view as usual. Outside class mode: nothing.
+    """
+    if not following():
+        return
+    fragment_id = _current_fragment_id()
+    if fragment_id is None:
+        return
+    st.session_state[FRAGMENT] = (fragment_id, tuple(params), tuple(reset))
+    if not _fragment_only_run():
+        return  # a whole run: before_page has loaded the room's view already
+    room = class_push.watcher_for(store()).room(code()) if st.session_state.get(PUSHED) else None
+    try:
+        if room is None or room.version == st.session_state.get(APPLIED):
+            if store().version(code()) == st.session_state.get(APPLIED):
+                return
+            room = store().room(code())
+    except classroom.RoomNotFound:
+        st.rerun(scope="app")  # the whole run says that the room closed
+    if not _apply_in_fragment(room, tuple(params), tuple(reset)):
+        st.rerun(scope="app")
+
+
+def _current_fragment_id() -> str | None:
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        return ThreadState.get().fragment_id or None
+    except (AttributeError, ImportError):  # another Streamlit: whole-page following only
+        return None
+
+
+def _fragment_only_run() -> bool:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+def changed_params(old_view: str | None, new_view: str) -> tuple[str | None, frozenset[str]] | None:
+    """(the new page if it changed, else None; the link parameters that differ) between two view texts.
+
+    None if either text is not a view (then nothing short of a whole run can load it).
+    """
+    try:
+        old, new = json.loads(old_view or ""), json.loads(new_view)
+        old_params, new_params = old["params"], new["params"]
+        keys = set(old_params) | set(new_params)
+        changed = frozenset(k for k in keys if old_params.get(k) != new_params.get(k))
+        return (new["page"] if new["page"] != old["page"] else None), changed
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _apply_in_fragment(room: RoomState, params: tuple[str, ...], reset: tuple[str, ...]) -> bool:
+    """Load ``room``'s view into this fragment if it differs from what the page shows only in ``params``."""
+    diff = changed_params(current_view_text(), room.view)
+    if diff is None or diff[0] is not None or not diff[1] <= set(params):
+        return False
+    new_params = json.loads(room.view)["params"]
+    view = state.view()
+    extra = {k: v for k, v in view.extra.items() if k not in params}
+    extra.update({k: new_params[k] for k in params if k in new_params})
+    st.session_state[state.VIEW] = dataclasses.replace(view, extra=extra)
+    if changed_params(current_view_text(), room.view) != (None, frozenset()):
+        st.session_state[state.VIEW] = view  # the parameters were not all the view's extras: load it whole
+        return False
+    for key in reset:
+        _forget_widget_callback(key)
+        st.session_state.pop(key, None)
+    st.session_state[ROUND] = room.round
+    st.session_state[APPLIED] = room.version
+    if room.view != st.session_state.get(APPLIED_VIEW):
+        st.session_state[APPLIED_VIEW] = room.view
+        st.session_state.pop(SENT, None)
+    return True
+
+
 def leave_to_explore() -> None:
     st.session_state[FOLLOWING] = False
 
@@ -267,13 +356,48 @@ def rejoin() -> None:
 def before_page(page_file: str) -> None:
     """Start of every run: remember the page, take a class link, and load the teacher's view if following."""
     st.session_state[PAGE] = page_file
+    st.session_state.pop(FRAGMENT, None)  # the page registers its fragment again if it has one
     _take_link_params()
     if following():
         _follow()
+    if following():
+        _start_push()
+    elif st.session_state.get(PUSHED):
+        _stop_push()
+
+
+def _start_push() -> None:
+    """Have the server rerun this page when the room moves; without a runtime to push through, poll instead."""
+    found = class_push.current_session()
+    if found is None:
+        st.session_state[PUSHED] = False
+        return
+    session_id, session = found
+    class_push.watcher_for(store()).watch(session_id, session, code(), st.session_state.get(APPLIED))
+    st.session_state[PUSHED] = True
+
+
+def _stop_push() -> None:
+    if st.session_state.pop(PUSHED, None):
+        found = class_push.current_session()
+        if found is not None:
+            class_push.watcher_for(store()).forget(found[0])
 
 
 def publish(params: dict[str, str]) -> None:
-    """End of every run and fragment run (from ``state.sync_url``): a teacher's view goes to the room."""
+    """End of every run and fragment run (from ``state.sync_url``): a teacher's view goes to the room.
+
+    For a student whose page the server pushes, the end of the run frees its place for the next one.
+    """
+    if st.session_state.get(PUSHED) and following():
+        found = class_push.current_session()
+        if found is not None:
+            class_push.watcher_for(store()).done(
+                found[0],
+                st.session_state.get(APPLIED),
+                st.session_state.get(APPLIED_VIEW),
+                st.session_state.get(FRAGMENT),
+            )
     if role() != "teacher":
         return
     text = view_text(st.session_state.get(PAGE, "pages/explorer.py"), params)
@@ -317,7 +441,7 @@ def qr_png(text: str) -> bytes:
 
 @st.fragment(run_every=POLL_SECONDS)
 def _poll() -> None:
-    """A following student's timer: read the room's version and rerun the page only if it changed."""
+    """A following student's timer where the server cannot push: read the room's version, rerun the page if it moved."""
     if not following():
         return
     try:
@@ -412,7 +536,8 @@ def status_bar() -> None:
                 width="stretch",
                 help="Change things on your own; the teacher's steps stop reaching this tab.",
             )
-            _poll()
+            if not st.session_state.get(PUSHED):
+                _poll()  # no push from the server here (see ui.class_push): the page asks the room itself
         else:
             text_column.markdown(":material/explore: **Exploring on your own.** The teacher's steps wait for you.")
             button_column.button(

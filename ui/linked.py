@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ import plotly
 import streamlit as st
 
 from figures.linked import linked_payload
-from ui import grids, state
+from ui import figure_share, grids, state
 from ui.codec import parse_number
 from ui.model import Pooled
 
@@ -158,8 +158,9 @@ def linked_grids(
     pinnable: bool = True,
     tie_policy: str | None = None,
     on_cell: Callable[[str, tuple[int, int]], None] | None = None,
+    share_key: Hashable | None = None,
     **extras,
-) -> dict:
+) -> dict | None:
     """Draw the four linked grids of ``p`` with ``cell`` pinned; returns the payload sent to the browser.
 
     Edits of x and dL/dy typed into the picture go through ``grids.set_grid`` (so the
@@ -169,34 +170,62 @@ def linked_grids(
     ``on_cell(grid, (row, col))`` (row and column are checked against that grid's shape here).
     ``extras`` go to ``linked_payload`` as they are: ``values``, ``pending``, ``color_ranges``,
     ``pooled_windows``, ``sent_windows``, ``marks``, ``notes``, ``clickable``, ``help_text``.
+
+    ``share_key``, when given, must stand for everything ``p`` and ``extras`` hold: the payload's JSON is
+    then built once per process for every session drawing the same thing (`ui.figure_share`: a class
+    following its teacher), and None is returned when another session built it.
     """
     errors = st.session_state.get(ERRORS, {}).get(key, [])
     # Complaints about cells that no longer exist (the grid shrank) are dropped.
     shapes = {"x": p.x.shape, "dy": p.dy.shape}
     errors = [e for e in errors if e["r"] < shapes[e["grid"]][0] and e["c"] < shapes[e["grid"]][1]]
-    payload = linked_payload(
-        p.res,
-        p.dy,
-        tie_policy or p.tie_policy,
-        sel=cell,
-        editable=editable,
-        errors=errors,
-        font_scale=font_scale,
-        titles=titles,
-        show=show,
-        pinnable=pinnable,
-        **extras,
-    )
-    payload["plotly_src"] = f"app/static/{PLOTLY_FILE}"
+
+    def build() -> dict:
+        payload = linked_payload(
+            p.res,
+            p.dy,
+            tie_policy or p.tie_policy,
+            sel=cell,
+            editable=editable,
+            errors=errors,
+            font_scale=font_scale,
+            titles=titles,
+            show=show,
+            pinnable=pinnable,
+            **extras,
+        )
+        payload["plotly_src"] = f"app/static/{PLOTLY_FILE}"
+        return payload
+
+    payload = None
+    if share_key is None:
+        payload = build()
+        text = json.dumps(payload, allow_nan=False)
+    else:
+        shared = (share_key, cell, editable, font_scale, show, pinnable, tie_policy, json.dumps(errors))
+        text = figure_share.shared_text(shared, lambda: json.dumps(build(), allow_nan=False))
     current = {name: grid for name, grid in (("x", p.x), ("dy", p.dy)) if name in editable}
+    clickable = extras.get("clickable", ())
     # One JSON string: Streamlit then has a single value to look through for data frames.
     _component(
         key=key,
-        data={"json": json.dumps(payload, allow_nan=False)},
-        on_event_change=lambda: _on_event(key, current, _checked(on_cell, payload)),
+        data={"json": text},
+        on_event_change=lambda: _on_event(
+            key, current, _checked(on_cell, {"clickable": clickable, "grids": _shapes(p)})
+        ),
         height="content",
     )
     return payload
+
+
+def _shapes(p: Pooled) -> dict:
+    """The grids' shapes as the payload lists them (what `_checked` needs of a payload)."""
+    return {
+        "x": {"shape": list(p.x.shape)},
+        "dx": {"shape": list(p.x.shape)},
+        "y": {"shape": list(p.y.shape)},
+        "dy": {"shape": list(p.dy.shape)},
+    }
 
 
 def _on_pin(key: str, on_pin) -> None:

@@ -18,7 +18,7 @@ import streamlit as st
 
 import pooling
 from figures import format_value
-from ui import linked, presentation, share, state, text
+from ui import classroom, linked, presentation, share, state, text
 from ui.model import Pooled, pool_view
 from ui.text import md
 
@@ -380,6 +380,8 @@ def player() -> None:
 
 
 def _player_body() -> None:
+    # A following student's screen reruns only this fragment when the teacher moves only the step.
+    classroom.follow_in_fragment(("step",), reset=(POSITION, SLIDER))
     pooled = pool_view(state.view())
     if isinstance(pooled, str):
         st.error(f"Nothing to step through: {pooled}", icon="⚠️")
@@ -551,6 +553,9 @@ def _figures(p: Pooled, plan: StepPlan, step: Step) -> None:
 
     The picture lays itself out for the width it gets (full width when presenting).
     """
+    # Everything the picture is drawn from: a class on the same step shares one payload (ui/figure_share.py).
+    share_key = ("step", p.x.tobytes(), p.x.shape, p.x.dtype.str, p.dy.tobytes(), p.dy.shape, p.dy.dtype.str)
+    share_key += (p.window, p.tie_policy, step.position)
     linked.linked_grids(
         p,
         step.cell,
@@ -558,6 +563,7 @@ def _figures(p: Pooled, plan: StepPlan, step: Step) -> None:
         editable=(),
         pinnable=False,
         font_scale=presentation.font_scale(),
+        share_key=share_key,
         **step_picture(p, plan, step),
     )
 

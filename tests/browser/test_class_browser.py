@@ -118,6 +118,7 @@ def test_students_follow_leave_and_rejoin(tabs, class_url):
     for student in (alice, bob):
         wait_until(lambda s=student: page_path(s).endswith("/step_through") and query(s).get("step") == "3", timeout=30)
         wait_for_app(student)
+        student.wait_for_selector("text=Step 3 of")  # the screen, not only the link (the server reruns its player)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     full_screenshot(bob, SCREENSHOTS / "class_student_following.png", height=1400)
 
@@ -128,7 +129,8 @@ def test_students_follow_leave_and_rejoin(tabs, class_url):
     wait_for_app(teacher)
     wait_until(lambda: query(teacher).get("step") == "4", timeout=30)
     wait_until(lambda: query(bob).get("step") == "4", timeout=30)
-    alice.wait_for_timeout(2500)  # more than two polls of a follower: Alice would have moved by now
+    bob.wait_for_selector("text=Step 4 of")
+    alice.wait_for_timeout(2500)  # Bob moved already; a follower's tab would have moved by now
     assert query(alice).get("step") == "3"
 
     # One click brings her back to the teacher's view.

@@ -1,0 +1,93 @@
+"""Following in a real server: students who send nothing get the teacher's steps (the server pushes them).
+
+Three simulated tabs speak Streamlit's websocket protocol (the client of benchmarks/bench_class.py)
+against one server with its own SQLite room store. The teacher's steps are written to the store as
+the teacher's session writes them. Checked: no tab gets a polling timer; a step-only change reruns
+just the step player's fragment on every tab, whose screen then says the new step; a new grid reruns
+the whole page; a tab that left to explore is not moved. Nothing here is timed (bench_class.py times it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from benchmarks.bench_class import WAIT, open_student, step_view, wait_all
+from classroom import open_store
+from tests.browser.conftest import ROOT, start_server, stop_server
+from tests.load.client import is_loopback
+from ui.classroom import view_text
+
+pytestmark = [pytest.mark.load, pytest.mark.timeout(300)]
+
+FRAGMENT_RUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
+WHOLE_RUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
+OTHER_X = "9,1,4,1;5,9,2,6;5,3,5,8;9,7,9,3"
+
+
+@pytest.fixture()
+def server(tmp_path):
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    store_url = f"sqlite://{tmp_path / 'rooms.sqlite3'}"
+    os.environ["MAXPOOL_ROOM_STORE"] = store_url
+    try:
+        process, url = start_server()
+    finally:
+        os.environ.pop("MAXPOOL_ROOM_STORE", None)
+    assert is_loopback(url)
+    yield url, store_url
+    stop_server(process)
+
+
+async def _class(url: str, store_url: str) -> None:
+    store = open_store(store_url)
+    room = store.create_room(step_view(1))
+    tasks: list = []
+    students = await asyncio.gather(*(open_student(i, url, room.code, "test", tasks) for i in range(3)))
+    try:
+        stuck = await wait_all(lambda s: 1 in s.seen_steps and not s.running, students, WAIT)
+        assert not stuck, "every tab loads the teacher's view"
+        assert all(s.poll_fragment == "" for s in students), "no tab was given a polling timer"
+
+        # A step: every tab shows it without asking, through a rerun of the player fragment alone.
+        before = [len(s.finishes) for s in students]
+        store.set_view(room.code, room.teacher_token, step_view(2))
+        stuck = await wait_all(lambda s: 2 in s.seen_steps and not s.running, students, WAIT)
+        assert not stuck
+        for s, n in zip(students, before):
+            assert s.finishes[n:] == [FRAGMENT_RUN]
+            assert any(t.startswith("Step 2 of 8") for t in s.texts), "the screen says the new step"
+
+        # A new grid: the whole page runs again (the grid editors, the sidebar and the figures change).
+        before = [len(s.finishes) for s in students]
+        store.set_view(room.code, room.teacher_token, view_text("pages/step_through.py", {"x": OTHER_X, "k": "2"}))
+        stuck = await wait_all(lambda s: "x=9%2C1" in s.query_string and not s.running, students, WAIT)
+        assert not stuck
+        assert all(WHOLE_RUN in s.finishes[n:] for s, n in zip(students, before))
+
+        # One tab leaves to explore: the next step reaches the other two only.
+        leaver = students[0]
+        await leaver.send(widgets=[WidgetState(id=leaver.widget_ids["class_leave"], trigger_value=True)])
+        await asyncio.wait_for(leaver.finished.wait(), WAIT)
+        assert "class_rejoin" in leaver.widget_ids
+        store.set_view(
+            room.code, room.teacher_token, view_text("pages/step_through.py", {"x": OTHER_X, "k": "2", "step": "5"})
+        )
+        stuck = await wait_all(lambda s: 5 in s.seen_steps, students[1:], WAIT)
+        assert not stuck
+        await asyncio.sleep(2.0)  # longer than the watcher takes to reach a follower (WATCH_SECONDS)
+        assert 5 not in leaver.seen_steps
+        assert not [e for s in students for e in s.exceptions]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*(s.ws.close() for s in students), return_exceptions=True)
+        store.close()
+
+
+def test_students_who_send_nothing_follow_the_teacher(server):
+    asyncio.run(_class(*server))

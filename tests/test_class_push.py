@@ -1,0 +1,230 @@
+"""Class mode's push (ui/class_push.py) and shared step figures (ui/figure_share.py), without a server.
+
+The watcher is driven tick by tick against a real store of each kind (SQLite file, redis-server);
+Streamlit's sessions are stood in for by small objects, and the rerun request that would go to a
+session's event loop is recorded instead. tests/load/test_class_follow.py runs the same mechanism
+in a real server, with students speaking Streamlit's websocket protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from classroom import open_store
+from tests.test_classroom_store import FakeClock, backend, redis_url  # noqa: F401 - fixtures used by name
+from ui import class_push, figure_share
+from ui.classroom import changed_params, view_text
+
+STEP = "pages/step_through.py"
+X = "3,1;4,1"
+
+
+def step_view(step: int, x: str = X) -> str:
+    return view_text(STEP, {"x": x, "k": "1", "step": str(step)})
+
+
+class FakeSession:
+    """What the watcher needs of an AppSession: it is idle between runs (no script runner)."""
+
+    _scriptrunner = None
+
+
+@pytest.fixture()
+def runs(monkeypatch):
+    """Rerun requests as (session, fragment id or None); every fake session counts as connected."""
+    requested: list[tuple[FakeSession, str | None]] = []
+    monkeypatch.setattr(class_push, "_active", lambda session_id: True)
+    monkeypatch.setattr(
+        class_push, "_request_run", lambda session, entry, fragment_id=None: requested.append((session, fragment_id))
+    )
+    return requested
+
+
+@pytest.fixture()
+def room(backend):  # noqa: F811 - the fixture imported above
+    store = open_store(backend[1], ttl=3600, clock=FakeClock())
+    created = store.create_room(step_view(1))
+    yield store, created
+    store.close()
+
+
+def follow(watcher, sessions, code, version, fragment=None):
+    for i, session in enumerate(sessions):
+        watcher.watch(f"s{i}", session, code, version)
+        watcher.done(f"s{i}", version, step_view(1), fragment)
+
+
+def test_idle_followers_of_a_room_share_one_store_read(room, runs):
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    sessions = [FakeSession() for _ in range(200)]  # held here: the watcher only keeps weak references
+    follow(watcher, sessions, created.code, 1)
+    for _ in range(3):
+        assert watcher.tick() is False
+    # One version read per tick for the room (plus the room's state once, when first seen), not 200.
+    assert watcher.reads == 3 + 1
+    assert runs == []
+
+
+def test_a_teacher_step_reruns_every_stale_follower_a_few_at_a_time(room, runs):
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    sessions = [FakeSession() for _ in range(5)]
+    follow(watcher, sessions, created.code, 1)
+    version = store.set_view(created.code, created.teacher_token, step_view(2))
+    assert watcher.tick() is True
+    assert [s for s, _ in runs] == sessions[: class_push.MAX_RUNS]
+    assert watcher.tick() is True  # nothing finished yet: no more runs start
+    assert len(runs) == class_push.MAX_RUNS
+    for i in range(class_push.MAX_RUNS):  # those runs reach the end of their pages
+        watcher.done(f"s{i}", version, step_view(2))
+    reads = watcher.reads
+    watcher.tick(read=False)  # what the thread does between its reads of the store
+    assert [s for s, _ in runs] == sessions[: 2 * class_push.MAX_RUNS]
+    assert watcher.reads == reads  # their places went to the next followers without asking the store
+    for i in range(len(sessions)):
+        watcher.done(f"s{i}", version, step_view(2))
+        watcher.tick()
+    assert sorted(map(id, (s for s, _ in runs))) == sorted(map(id, sessions))  # each once
+    assert watcher.tick() is False
+
+
+def test_a_step_only_change_reruns_the_fragment_and_anything_else_the_page(room, runs):
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    session = FakeSession()
+    follow(watcher, [session], created.code, 1, fragment=("frag1", ("step",), ("step_pos",)))
+    store.set_view(created.code, created.teacher_token, step_view(2))
+    watcher.tick()
+    assert runs[-1][1] == "frag1"
+    watcher.done("s0", 2, step_view(2), ("frag1", ("step",), ("step_pos",)))
+    store.set_view(created.code, created.teacher_token, step_view(2, x="9,1;4,1"))  # a new grid: the whole page
+    watcher.tick()
+    assert len(runs) == 2 and runs[-1][1] is None
+
+
+def test_a_follower_that_left_is_not_rerun(room, runs):
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    sessions = [FakeSession(), FakeSession()]
+    follow(watcher, sessions, created.code, 1)
+    watcher.forget("s0")
+    store.set_view(created.code, created.teacher_token, step_view(2))
+    watcher.tick()
+    assert runs == [(sessions[1], None)] and watcher.following("s1") and not watcher.following("s0")
+
+
+def test_a_busy_session_is_asked_again_once_its_own_run_ends(room, runs):
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    session = FakeSession()
+    follow(watcher, [session], created.code, 1)
+    store.set_view(created.code, created.teacher_token, step_view(2))
+    watcher.tick()
+    # The request found the tab in a run of its own and was dropped (as _request_run's kick does).
+    watcher._followers["s0"].requested = None
+    watcher.tick()
+    assert len(runs) == 2
+
+
+def test_a_follower_whose_tab_closed_is_dropped(room, runs):
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    follow(watcher, [FakeSession()], created.code, 1)  # nothing holds the session any more: the tab is gone
+    store.set_view(created.code, created.teacher_token, step_view(2))
+    watcher.tick()
+    assert runs == [] and not watcher.following("s0")
+
+
+def test_a_closed_room_reruns_its_followers_once_more_so_they_are_told(room, runs):
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    session = FakeSession()
+    follow(watcher, [session], created.code, 1)
+    store.clock.advance(3601)  # the room expires
+    watcher.tick()
+    assert len(runs) == 1
+
+
+def test_two_replicas_see_each_others_steps_through_the_store(backend, runs):  # noqa: F811
+    """Each replica has its own watcher and store client; a step written by a third client reaches both."""
+    clock = FakeClock()
+    teacher, replica_a, replica_b = (open_store(backend[1], ttl=3600, clock=clock) for _ in range(3))
+    try:
+        created = teacher.create_room(step_view(1))
+        a, b = class_push.Watcher(replica_a, thread=False), class_push.Watcher(replica_b, thread=False)
+        session_a, session_b = FakeSession(), FakeSession()
+        follow(a, [session_a], created.code, 1)
+        follow(b, [session_b], created.code, 1)
+        teacher.set_view(created.code, created.teacher_token, step_view(3))
+        a.tick()
+        b.tick()
+        assert {id(s) for s, _ in runs} == {id(session_a), id(session_b)}
+        assert a.room(created.code).view == b.room(created.code).view == step_view(3)
+    finally:
+        for store in (teacher, replica_a, replica_b):
+            store.close()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (step_view(1), step_view(2), (None, frozenset({"step"}))),
+        (step_view(1), step_view(1, x="9,1;4,1"), (None, frozenset({"x"}))),
+        (step_view(1), view_text("pages/explorer.py", {"x": X, "k": "1"}), ("pages/explorer.py", frozenset({"step"}))),
+        (step_view(1), step_view(1), (None, frozenset())),
+        ("not json", step_view(1), None),
+        (None, step_view(1), None),
+    ],
+)
+def test_changed_params_names_what_differs(old, new, expected):
+    assert changed_params(old, new) == expected
+
+
+# --------------------------------------------------------------------------- shared figures
+
+
+def test_sessions_on_the_same_step_share_one_payload():
+    key = ("test", object())  # a key no other test uses
+    builds = []
+
+    def build():
+        builds.append(1)
+        time.sleep(0.05)  # long enough for the other threads to ask while it is being built
+        return json.dumps({"built": len(builds)})
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(figure_share.shared_text(key, build))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(builds) == 1  # eight sessions asking at once build it once
+    assert results == ['{"built": 1}'] * 8
+
+
+def test_the_shared_payloads_are_bounded_in_number_and_size(monkeypatch):
+    for i in range(figure_share.MAX_SETS + 5):
+        figure_share.shared_text(("bounded", i), lambda: "{}")
+    assert len(figure_share._SETS) <= figure_share.MAX_SETS
+    monkeypatch.setattr(figure_share, "MAX_BYTES", 2500)
+    for i in range(5):
+        figure_share.shared_text(("sized", i), lambda: "x" * 1000)
+    assert [k for k in figure_share._SETS if k[0] == "sized"] == [("sized", 3), ("sized", 4)]
+    assert sum(len(t) for t in figure_share._SETS.values()) <= figure_share.MAX_BYTES
+
+
+def test_two_students_on_the_same_step_get_the_same_step_picture():
+    from tests.apptest_util import linked, run_page
+
+    link = {"x": "1,3,2,4;3,0,1,0;4,1,0,2;0,2,5,5", "k": "2", "step": "6"}
+    builds = figure_share.stats["builds"]
+    first, second = run_page("pages/step_through.py", link), run_page("pages/step_through.py", link)
+    assert not first.exception and not second.exception
+    assert figure_share.stats["builds"] == builds + 1  # built for the first student, shared with the second
+    assert linked(first, "step_linked") == linked(second, "step_linked")
+    assert linked(first, "step_linked")["titles"]["dx"] == "dL/dx so far"  # step 6 of 8: backward, window 2

@@ -1,0 +1,279 @@
+"""Class mode's push: one watcher thread per server process reruns following students' pages when their room changes.
+
+A page that polls costs a script run per student per timer tick: 200 students polling once a
+second kept one of the machine's two cores busy while nothing changed. Instead each server
+process keeps a list of its following sessions by room. A thread reads the version of each
+listed room every `WATCH_SECONDS` (one store read per room, however many students follow it;
+with two replicas each reads the shared Redis store, so a step taken on one reaches students on
+the other), and asks each session whose page shows an older version to run its page again, the
+way Streamlit reruns every session when the app's source changes (``runOnSave``). The run then
+loads the teacher's view exactly as a polling page did (``ui.classroom._follow``). When the
+change is one a page's fragment can show alone (``ui.classroom.follow_in_fragment``: Next on the
+step page changes only ``step=``), only that fragment is rerun, a fraction of the page's cost.
+
+At most `MAX_RUNS` of those runs go at once. They all want the same CPU, and 200 threads started
+together finish later in total than the same runs queued: under the GIL every message a run sends
+makes it wait behind all the others (measured in benchmarks/bench_class.py).
+
+This reaches into Streamlit's runtime (1.67: the session manager, ``AppSession.request_rerun`` and
+the session's event loop). Where any of that is missing (AppTest, another Streamlit version),
+`watch` returns False and the page keeps its polling fragment, so following still works.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+
+import classroom
+
+WATCH_SECONDS = 0.25
+"""How often the watcher reads the versions of the rooms it has followers for (idle cost: one read per room)."""
+
+MAX_RUNS = 2
+"""Follow runs started at once per process; the rest wait for one to finish (see the module docstring)."""
+
+RUN_TIMEOUT = 10.0
+"""A requested run that has not reported back after this long no longer holds a place (it failed or the tab left)."""
+
+_DISPATCH_SECONDS = 0.02  # while runs are queued: how soon a finished run's place goes to the next
+
+
+@dataclass
+class _Follower:
+    code: str
+    applied: int | None  # the room version this session's page shows
+    session: weakref.ref  # the AppSession
+    applied_view: str | None = None  # the room view it loaded last
+    fragment: tuple | None = None  # (fragment id, params, reset keys) the page can follow with, or None
+    requested: int | None = None  # the version a rerun was requested for (None: none pending)
+    requested_at: float = 0.0
+    done: bool = False  # the requested run reached the end of the page
+
+
+class Watcher:
+    """The following sessions of one store, and the thread that reruns them when their room's version moves."""
+
+    def __init__(self, store: classroom.RoomStore, *, thread: bool = True):
+        self.store = store
+        self.thread = thread  # False: nothing ticks but the caller (tests drive `tick` by hand)
+        self._followers: dict[str, _Follower] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rooms: dict[str, classroom.RoomState] = {}  # the latest state read of each followed room
+        self._versions: dict[str, int | None] = {}  # each followed room's version as read last (None: closed)
+        self._read_at = -math.inf
+        self.reads = 0  # store reads made by the thread (tests check that students share them)
+        self.kicks = 0  # reruns requested
+        self.fragment_kicks = 0  # of which only a fragment's
+
+    # ------------------------------------------------------------------ called from script runs
+
+    def watch(self, session_id: str, session, code: str, applied: int | None) -> None:
+        """Keep ``session`` following room ``code``; its page now shows version ``applied``."""
+        with self._lock:
+            entry = self._followers.get(session_id)
+            if entry is None or entry.code != code or entry.session() is not session:
+                self._followers[session_id] = _Follower(code, applied, weakref.ref(session))
+            else:
+                entry.applied = applied
+            if self.thread and (self._thread is None or not self._thread.is_alive()):
+                self._thread = threading.Thread(target=self._run, name="class-follow-watcher", daemon=True)
+                self._thread.start()
+
+    def forget(self, session_id: str) -> None:
+        with self._lock:
+            self._followers.pop(session_id, None)
+
+    def done(self, session_id: str, applied: int | None, applied_view: str | None = None, fragment=None) -> None:
+        """A follower's run reached the end of its page: its place goes to the next queued run.
+
+        ``applied_view`` is the room view the page loaded, ``fragment`` the page's fragment that can
+        follow a change of some link parameters alone (see `Watcher.tick`).
+        """
+        with self._lock:
+            entry = self._followers.get(session_id)
+            if entry is not None:
+                entry.applied, entry.applied_view, entry.fragment = applied, applied_view, fragment
+                if entry.requested is not None:
+                    entry.done = True
+        self._wake.set()
+
+    def room(self, code: str) -> classroom.RoomState | None:
+        """The room as the watcher read it last (so a fragment run need not read the store again), or None."""
+        with self._lock:
+            return self._rooms.get(code)
+
+    def following(self, session_id: str) -> bool:
+        with self._lock:
+            return session_id in self._followers
+
+    # ------------------------------------------------------------------ the thread
+
+    def _run(self) -> None:
+        while True:
+            try:
+                # While runs are queued, a finished run's place goes to the next at once; the store is
+                # still read only every WATCH_SECONDS.
+                busy = self.tick(read=time.monotonic() - self._read_at >= WATCH_SECONDS)
+            except Exception:  # noqa: BLE001 - a store hiccup must not end following for the whole server
+                busy = False
+            self._wake.wait(_DISPATCH_SECONDS if busy else WATCH_SECONDS)
+            self._wake.clear()
+
+    def tick(self, now: float | None = None, *, read: bool = True) -> bool:
+        """Request the reruns that are due; True while some wait.
+
+        With ``read`` it first reads the followed rooms' versions (once per room) and drops followers
+        whose tab has gone; without, it only hands finished runs' places to waiting followers.
+        """
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            entries = list(self._followers.items())
+        versions = self._versions
+        codes = {entry.code for _, entry in entries}
+        if read:
+            self._read_at = now
+            for code in set(versions) - codes:  # rooms nobody here follows any more
+                versions.pop(code, None)
+                with self._lock:
+                    self._rooms.pop(code, None)
+        for code in codes if read else codes - set(versions):
+            try:
+                versions[code] = self.store.version(code)
+                self.reads += 1
+                known = self.room(code)
+                if versions[code] != (known.version if known else None):
+                    found = self.store.room(code)  # once per change and process, for every follower
+                    self.reads += 1
+                    with self._lock:
+                        self._rooms[code] = found
+            except classroom.RoomNotFound:
+                versions[code] = None  # one more run tells the student that the room closed
+                with self._lock:
+                    self._rooms.pop(code, None)
+            except Exception:  # noqa: BLE001 - the store is down: try again next time, pages stay as they are
+                continue
+        in_flight, due = 0, []
+        for session_id, entry in entries:
+            session = entry.session()
+            if session is None or (read and not _active(session_id)):
+                self.forget(session_id)
+                continue
+            if entry.code not in versions:
+                continue
+            version = versions[entry.code]
+            if entry.requested is not None:
+                finished = entry.done or (entry.applied == entry.requested and _idle(session))
+                if not finished and now - entry.requested_at < RUN_TIMEOUT:
+                    in_flight += 1
+                    continue
+                entry.requested = None
+            if version != entry.applied or version is None:
+                due.append((session_id, entry, session, version))
+        diffs: dict[tuple, bool] = {}
+        for session_id, entry, session, version in due[: max(0, MAX_RUNS - in_flight)]:
+            if not read and not _active(session_id):
+                self.forget(session_id)
+                continue
+            entry.requested, entry.requested_at, entry.done = version, now, False
+            fragment_id = self._fragment_for(entry, diffs)
+            self.kicks += 1
+            self.fragment_kicks += fragment_id is not None
+            _request_run(session, entry, fragment_id)
+        return bool(due) or in_flight > 0
+
+    def _fragment_for(self, entry: _Follower, diffs: dict) -> str | None:
+        """The fragment to rerun instead of the page: the change since its last run is only in the fragment's params."""
+        room = self.room(entry.code)
+        if entry.fragment is None or room is None or entry.applied_view is None:
+            return None
+        fragment_id, params, _ = entry.fragment
+        key = (entry.applied_view, room.view, params)  # 200 students of a room share one comparison
+        if key not in diffs:
+            from ui.classroom import changed_params
+
+            diff = changed_params(entry.applied_view, room.view)
+            diffs[key] = diff is not None and diff[0] is None and diff[1] <= set(params)
+        return fragment_id if diffs[key] else None
+
+
+# ---------------------------------------------------------------------- Streamlit's runtime (1.67)
+
+
+def _runtime_session(session_id: str):
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return None
+    info = Runtime.instance()._session_mgr.get_active_session_info(session_id)
+    return None if info is None else info.session
+
+
+def _active(session_id: str) -> bool:
+    try:
+        return _runtime_session(session_id) is not None
+    except Exception:  # noqa: BLE001 - no runtime: nothing to rerun
+        return False
+
+
+def _idle(session) -> bool:
+    return getattr(session, "_scriptrunner", None) is None
+
+
+def _request_run(session, entry: _Follower, fragment_id: str | None = None) -> None:
+    """Ask ``session`` to run its page (or only ``fragment_id``) again, on its own event loop, if it is idle.
+
+    On the event loop this is ordered with the tab's own messages: a run the student started (a
+    click) is never cut short by this one; then the request is dropped and the next tick asks again.
+    """
+    from streamlit.proto.ClientState_pb2 import ClientState
+
+    def kick() -> None:
+        if not _idle(session):
+            entry.requested = None  # busy with its own run: the next tick asks again
+            return
+        last = session._client_state
+        state = ClientState(query_string=last.query_string, page_script_hash=last.page_script_hash)
+        if fragment_id and session.has_fragment(fragment_id):
+            state.fragment_id = fragment_id
+        if last.HasField("context_info"):
+            state.context_info.CopyFrom(last.context_info)
+        session.request_rerun(state)
+
+    try:
+        session._event_loop.call_soon_threadsafe(kick)
+    except (AttributeError, RuntimeError):
+        entry.requested = None
+
+
+_WATCHERS: dict[int, Watcher] = {}
+_WATCHERS_LOCK = threading.Lock()
+
+
+def watcher_for(store: classroom.RoomStore) -> Watcher:
+    with _WATCHERS_LOCK:
+        found = _WATCHERS.get(id(store))
+        if found is None or found.store is not store:
+            found = _WATCHERS[id(store)] = Watcher(store)
+        return found
+
+
+def current_session() -> tuple[str, object] | None:
+    """(session id, AppSession) of the run calling this, or None where there is no runtime to push through."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if ctx is None:
+            return None
+        session = _runtime_session(ctx.session_id)
+        if session is None or not hasattr(session, "request_rerun") or not hasattr(session, "_event_loop"):
+            return None
+        return ctx.session_id, session
+    except Exception:  # noqa: BLE001 - any mismatch with Streamlit's internals: fall back to polling
+        return None
