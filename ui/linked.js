@@ -192,7 +192,11 @@ class Linked {
     const over = svgEl("svg", { class: "lp-over" }, box);
     // Printed values live in the overlay, not in plotly's texttemplate: redrawing 600 SVG texts is a
     // few ms, plotly's text layout a large part of a redraw.
+    // Cell borders: drawn here, not as plotly's xgap/ygap, which would make plotly paint the whole plot area
+    // into a canvas and PNG-encode it on every redraw; without gaps it draws one pixel per cell.
+    const gaps = svgEl("path", { class: "lp-gaps" }, over);
     const numbers = svgEl("g", { class: "lp-numbers" }, over);
+    const axes = svgEl("g", { class: "lp-axes" }, over);
     const fixed = svgEl("g", { class: "lp-fixed" }, over);
     const marks = svgEl("g", { class: "lp-marks" }, over);
     const input = document.createElement("input");
@@ -205,7 +209,7 @@ class Linked {
     status.className = "lp-status";
     status.setAttribute("aria-live", "polite");
     fig.appendChild(status);
-    const panel = { grid, fig, title, box, plot, over, numbers, fixed, marks, input, status, drawn: false };
+    const panel = { grid, fig, title, box, plot, over, gaps, numbers, axes, fixed, marks, input, status, drawn: false };
     this.bindPanel(panel);
     this.panels[grid] = panel;
     return panel;
@@ -263,7 +267,7 @@ class Linked {
       const trace = {
         type: "heatmap", name: "grid", z, x: xs, y: ys, zmin: g.zmin, zmax: g.zmax,
         colorscale: g.kind === "gradient" ? GRADIENT : VIRIDIS, reversescale: g.kind === "gradient" ? false : false,
-        showscale: false, hoverinfo: "skip", xgap: cs >= 12 ? 1 : 0, ygap: cs >= 12 ? 1 : 0,
+        showscale: false, hoverinfo: "skip",
       };
       if (g.kind === "gradient") trace.colorscale = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]];
 
@@ -287,10 +291,12 @@ class Linked {
       const layout = {
         width: w, height: h, margin: MARGIN, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: NAN_COLOR,
         font: { color, size: tickSize }, showlegend: false, dragmode: false, hovermode: false, shapes,
+        // Tick labels are drawn in the overlay (drawAxes): plotly measures and lays out its own labels on every
+        // redraw, which was most of the time a changed grid took to draw.
         xaxis: { range: [rg.c0 - 0.5, rg.c1 + 0.5], side: "top", tickvals: ticks(rg.c0, rg.c1), showgrid: false,
-          zeroline: false, fixedrange: true, ticks: "", tickfont: { size: tickSize } },
+          zeroline: false, fixedrange: true, ticks: "", tickfont: { size: tickSize }, showticklabels: false },
         yaxis: { range: [rg.r1 + 0.5, rg.r0 - 0.5], tickvals: ticks(rg.r0, rg.r1), showgrid: false, zeroline: false,
-          fixedrange: true, ticks: "", tickfont: { size: tickSize } },
+          fixedrange: true, ticks: "", tickfont: { size: tickSize }, showticklabels: false },
       };
       const config = { displayModeBar: false, staticPlot: true, responsive: false };
       // A grid whose numbers, colours and size did not change (dL/dy after an edit of x) is left as is.
@@ -300,6 +306,8 @@ class Linked {
         if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
         else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
         this.drawNumbers(p, g, cs, fontSize);
+        this.drawGaps(p, g, cs);
+        this.drawAxes(p, ticks(rg.c0, rg.c1), ticks(rg.r0, rg.r1), cs, tickSize, color);
       }
       this.drawFixed(p, cs);
       this.drawStatus(p);
@@ -354,6 +362,32 @@ class Linked {
       }
     }
     p.numbers.replaceChildren(frag);
+  }
+
+  drawGaps(p, g, cs) {
+    // One-pixel lines between the grid's cells (not the padding), where plotly's 1 px gaps used to be.
+    const [H, W] = g.shape;
+    if (cs < 12) { p.gaps.setAttribute("d", ""); return; }
+    const x0 = MARGIN.l - p.geom.c0 * cs, y0 = MARGIN.t - p.geom.r0 * cs;
+    const parts = [];
+    for (let c = 1; c < W; c++) parts.push(`M${x0 + c * cs - 0.5},${y0}v${H * cs}`);
+    for (let r = 1; r < H; r++) parts.push(`M${x0},${y0 + r * cs - 0.5}h${W * cs}`);
+    p.gaps.setAttribute("d", parts.join(""));
+  }
+
+  drawAxes(p, cols, rows, cs, size, color) {
+    // Row and column indices in the margins, where plotly put its tick labels (same classes, so tests find them).
+    const frag = document.createDocumentFragment();
+    const label = (cls, attrs, value) => {
+      const g = svgEl("g", { class: cls }, frag);
+      svgEl("text", { "font-size": size, fill: color, ...attrs }, g).textContent = String(value);
+    };
+    for (const c of cols) label("xtick", { x: MARGIN.l + (c - p.geom.c0 + 0.5) * cs, y: MARGIN.t - 4, "text-anchor": "middle" }, c);
+    for (const r of rows) {
+      label("ytick", { x: MARGIN.l - 4, y: MARGIN.t + (r - p.geom.r0 + 0.5) * cs, "text-anchor": "end",
+        "dominant-baseline": "central" }, r);
+    }
+    p.axes.replaceChildren(frag);
   }
 
   cellRect(p, r, c, inset, cls, parent) {
