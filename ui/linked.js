@@ -237,11 +237,12 @@ class Linked {
     for (const name of Object.keys(this.panels)) {
       if (!d.show.includes(name)) { this.panels[name].fig.remove(); delete this.panels[name]; }
     }
+    const later = [];
     order.forEach((grid) => {
       const p = this.ensurePanel(grid);
       // Moving a node blurs whatever has focus inside it: only move panels out of order.
       this.place(p, grid, order);
-      p.title.textContent = d.titles[grid];
+      if (p.title.textContent !== d.titles[grid]) p.title.textContent = d.titles[grid];
       const rg = this.rangeOf(grid);
       const nr = rg.r1 - rg.r0 + 1, nc = rg.c1 - rg.c0 + 1;
       const w = MARGIN.l + MARGIN.r + nc * cs, h = MARGIN.t + MARGIN.b + nr * cs;
@@ -305,13 +306,14 @@ class Linked {
         p.signature = signature;
         if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
         else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
-        this.drawNumbers(p, g, cs, fontSize);
-        this.drawGaps(p, g, cs);
-        this.drawAxes(p, ticks(rg.c0, rg.c1), ticks(rg.r0, rg.r1), cs, tickSize, color);
+        const [xt, yt] = [ticks(rg.c0, rg.c1), ticks(rg.r0, rg.r1)];
+        later.push(() => { this.drawNumbers(p, g, cs, fontSize); this.drawGaps(p, g, cs); this.drawAxes(p, xt, yt, cs, tickSize, color); });
       }
-      this.drawFixed(p, cs);
-      this.drawStatus(p);
+      later.push(() => { this.drawFixed(p, cs); this.drawStatus(p); });
     });
+    // Every plotly call reads the layout; the overlays are written after all of them, so the page is laid out
+    // once more in all rather than once per grid.
+    for (const draw of later) draw();
     this.help.textContent = d.editable.length
       ? `Hover a cell to follow its window. Click a cell of ${d.editable.map((g) => this.name(g)).join(" or ")} and type to edit (Enter or Tab commits, arrows move, paste a block); click y or dL/dy to pin, Esc clears.`
       : d.pinnable ? "Hover a cell to follow its window; click y or dL/dy to pin it, Esc clears."
@@ -342,7 +344,13 @@ class Linked {
   }
 
   drawNumbers(p, g, cs, fontSize) {
-    const frag = document.createDocumentFragment();
+    // Same cells at the same size: change only the texts and colours that differ (an edit changes a few cells;
+    // rebuilding hundreds of SVG texts would make the browser lay all of them out again).
+    const key = g.text ? [g.shape, cs, fontSize, p.geom.r0, p.geom.c0].join("|") : "";
+    const same = key !== "" && key === p.numbersKey;
+    p.numbersKey = key;
+    const frag = same ? null : document.createDocumentFragment();
+    const old = same ? p.numbers.children : null;
     if (g.text) {
       const [H, W] = g.shape;
       const span = g.zmax - g.zmin || 1;
@@ -352,6 +360,12 @@ class Linked {
         const t = z === null ? 0.5 : (z - g.zmin) / span;
         // Light text on the dark ends of each colour scale, dark text elsewhere (and on NaN's grey).
         const dark = z !== null && (g.kind === "gradient" ? Math.abs(t - 0.5) > 0.3 : t < 0.55);
+        if (same) {
+          const el = old[r * W + c], fill = dark ? "#ffffff" : "#111111", label = g.text[r * W + c];
+          if (el.getAttribute("fill") !== fill) el.setAttribute("fill", fill);
+          if (el.textContent !== label) el.textContent = label;
+          continue;
+        }
         const el = svgEl("text", {
           x: MARGIN.l + (c - p.geom.c0 + 0.5) * cs, y: MARGIN.t + (r - p.geom.r0 + 0.5) * cs,
           "text-anchor": "middle", "dominant-baseline": "central", "font-size": fontSize,
@@ -361,7 +375,7 @@ class Linked {
         frag.appendChild(el);
       }
     }
-    p.numbers.replaceChildren(frag);
+    if (!same) p.numbers.replaceChildren(frag);
   }
 
   drawGaps(p, g, cs) {
@@ -401,6 +415,11 @@ class Linked {
   drawFixed(p, cs) {
     // Static marks for this payload: winners in x (star and outline), errors and pending text.
     const d = this.data;
+    // Unchanged marks are left in place (most edits move no winner).
+    const key = JSON.stringify([cs, p.geom.r0, p.geom.c0, p.grid === "x" && d.mark_winners ? d.win_counts : 0,
+      d.errors.filter((e) => e.grid === p.grid), this.pending.filter((e) => e.grid === p.grid)]);
+    if (key === p.fixedKey) return;
+    p.fixedKey = key;
     p.fixed.replaceChildren();
     if (p.grid === "x" && d.mark_winners) {
       const [, W] = d.grids.x.shape;
