@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ui import explorer, presentation, presets, shell
+from ui import explorer, linked, presentation, presets, shell
 
 shell.leave_pages_folder_mode()
+linked.preload_plotly()
 
 if not presentation.is_on():
     # A constant (nothing typed by a user): less empty space above the title, so that the four

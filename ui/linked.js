@@ -8,6 +8,9 @@ let plotlyLoading = null;
 
 function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyLoading && window.__lpPlotly) {  // started early by linked.preload_plotly
+    plotlyLoading = window.__lpPlotly.catch((err) => { plotlyLoading = null; throw err; });
+  }
   if (!plotlyLoading) {
     plotlyLoading = new Promise((resolve, reject) => {
       const script = document.createElement("script");
@@ -735,8 +738,9 @@ class Linked {
     const p = this.panels[e.grid];
     const text = p.input.value;
     const changed = text !== this.rawText(e.grid, e.r, e.c);
-    this.closeEditor(dr !== 0 || dc !== 0);
+    // Sent before anything is redrawn here, so that the server works while the browser moves the cursor.
     if (changed) this.commitCells(e.grid, [[e.r, e.c, text]]);
+    this.closeEditor(dr !== 0 || dc !== 0);
     if (dr || dc) {
       const [H, W] = this.shapeOf(e.grid);
       let r = e.r + dr, c = e.c + dc;
@@ -770,10 +774,10 @@ class Linked {
   }
 
   commitCells(grid, cells) {
+    this.send({ type: "edit", grid, cells });
     // Show what was typed at once, until the server's new payload replaces it.
     for (const [r, c, text] of cells) this.pending.push({ grid, r, c, text });
     this.drawFixed(this.panels[grid], this.cs);
-    this.send({ type: "edit", grid, cells });
   }
 }
 
