@@ -349,8 +349,9 @@ class Linked {
   drawNumbers(p, g, cs, fontSize) {
     // Same cells at the same size: change only the texts and colours that differ (an edit changes a few cells;
     // rebuilding hundreds of SVG texts would make the browser lay all of them out again).
+    // Anything else drawn per number must be updated in both branches below.
     const key = g.text ? [g.shape, cs, fontSize, p.geom.r0, p.geom.c0].join("|") : "";
-    const same = key !== "" && key === p.numbersKey;
+    const same = key !== "" && key === p.numbersKey && p.numbers.children.length === g.shape[0] * g.shape[1];
     p.numbersKey = key;
     const frag = same ? null : document.createDocumentFragment();
     const old = same ? p.numbers.children : null;
@@ -418,11 +419,6 @@ class Linked {
   drawFixed(p, cs) {
     // Static marks for this payload: winners in x (star and outline), errors and pending text.
     const d = this.data;
-    // Unchanged marks are left in place (most edits move no winner).
-    const key = JSON.stringify([cs, p.geom.r0, p.geom.c0, p.grid === "x" && d.mark_winners ? d.win_counts : 0,
-      d.errors.filter((e) => e.grid === p.grid), this.pending.filter((e) => e.grid === p.grid)]);
-    if (key === p.fixedKey) return;
-    p.fixedKey = key;
     p.fixed.replaceChildren();
     if (p.grid === "x" && d.mark_winners) {
       const [, W] = d.grids.x.shape;
