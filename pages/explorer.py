@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from ui import explorer, linked, presentation, presets, shell
+from ui import explorer, presentation, presets, shell
 
 shell.leave_pages_folder_mode()
-linked.preload_plotly()
 
 if not presentation.is_on():
     # A constant (nothing typed by a user): less empty space above the title, so that the four

@@ -8,9 +8,6 @@ let plotlyLoading = null;
 
 function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!plotlyLoading && window.__lpPlotly) {  // started early by linked.preload_plotly
-    plotlyLoading = window.__lpPlotly.catch((err) => { plotlyLoading = null; throw err; });
-  }
   if (!plotlyLoading) {
     plotlyLoading = new Promise((resolve, reject) => {
       const script = document.createElement("script");

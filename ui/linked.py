@@ -74,33 +74,6 @@ _component = st.components.v2.component(
 )
 
 
-_PRELOAD = """<script>
-(() => {
-  // Start fetching plotly.js while the rest of the page is still being built; ui/linked.js waits for this.
-  if (window.Plotly || window.__lpPlotly) return;
-  const script = document.createElement("script");
-  script.src = new URL("app/static/%s", document.baseURI).href;
-  window.__lpPlotly = new Promise((resolve, reject) => {
-    script.onload = () => resolve(window.Plotly);
-    script.onerror = () => { window.__lpPlotly = null; script.remove(); reject(new Error("plotly.js did not load")); };
-  });
-  window.__lpPlotly.catch(() => {});
-  document.head.appendChild(script);
-})();
-</script>"""
-
-
-def preload_plotly() -> None:
-    """Start the browser's download of plotly.js early in a page that shows the linked picture (a page's first lines).
-
-    Without it the download starts only once the picture's component is mounted, after the rest of the
-    page has been laid out. The script is a constant (nothing a user typed); it sits at the end of the
-    sidebar, where its empty element takes no room from the grids.
-    """
-    with st.sidebar:
-        st.html(_PRELOAD % PLOTLY_FILE, unsafe_allow_javascript=True)
-
-
 def _parse_cells(grid: np.ndarray, cells) -> tuple[np.ndarray, list[dict], set]:
     """Apply ``[[row, col, text], ...]`` to a copy of ``grid``; return it, the bad cells, and every cell touched."""
     new = grid.copy()
