@@ -196,7 +196,11 @@ class Linked {
     const over = svgEl("svg", { class: "lp-over" }, box);
     // Printed values live in the overlay, not in plotly's texttemplate: redrawing 600 SVG texts is a
     // few ms, plotly's text layout a large part of a redraw.
+    // Cell borders: drawn here, not as plotly's xgap/ygap, which would make plotly paint the whole plot area
+    // into a canvas and PNG-encode it on every redraw; without gaps it draws one pixel per cell.
+    const gaps = svgEl("path", { class: "lp-gaps" }, over);
     const numbers = svgEl("g", { class: "lp-numbers" }, over);
+    const axes = svgEl("g", { class: "lp-axes" }, over);
     const fixed = svgEl("g", { class: "lp-fixed" }, over);
     const marks = svgEl("g", { class: "lp-marks" }, over);
     const input = document.createElement("input");
@@ -209,7 +213,7 @@ class Linked {
     status.className = "lp-status";
     status.setAttribute("aria-live", "polite");
     fig.appendChild(status);
-    const panel = { grid, fig, title, box, plot, over, numbers, fixed, marks, input, status, drawn: false };
+    const panel = { grid, fig, title, box, plot, over, gaps, numbers, axes, fixed, marks, input, status, drawn: false };
     this.bindPanel(panel);
     this.panels[grid] = panel;
     return panel;
@@ -237,11 +241,12 @@ class Linked {
     for (const name of Object.keys(this.panels)) {
       if (!d.show.includes(name)) { this.panels[name].fig.remove(); delete this.panels[name]; }
     }
+    const later = [];
     order.forEach((grid) => {
       const p = this.ensurePanel(grid);
       // Moving a node blurs whatever has focus inside it: only move panels out of order.
       this.place(p, grid, order);
-      p.title.textContent = d.titles[grid];
+      if (p.title.textContent !== d.titles[grid]) p.title.textContent = d.titles[grid];
       const rg = this.rangeOf(grid);
       const nr = rg.r1 - rg.r0 + 1, nc = rg.c1 - rg.c0 + 1;
       const w = MARGIN.l + MARGIN.r + nc * cs, h = MARGIN.t + MARGIN.b + nr * cs;
@@ -267,7 +272,7 @@ class Linked {
       const trace = {
         type: "heatmap", name: "grid", z, x: xs, y: ys, zmin: g.zmin, zmax: g.zmax,
         colorscale: g.kind === "gradient" ? GRADIENT : VIRIDIS, reversescale: g.kind === "gradient" ? false : false,
-        showscale: false, hoverinfo: "skip", xgap: cs >= 12 ? 1 : 0, ygap: cs >= 12 ? 1 : 0,
+        showscale: false, hoverinfo: "skip",
       };
       if (g.kind === "gradient") trace.colorscale = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]];
 
@@ -291,10 +296,12 @@ class Linked {
       const layout = {
         width: w, height: h, margin: MARGIN, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: NAN_COLOR,
         font: { color, size: tickSize }, showlegend: false, dragmode: false, hovermode: false, shapes,
+        // Tick labels are drawn in the overlay (drawAxes): plotly measures and lays out its own labels on every
+        // redraw, which was most of the time a changed grid took to draw.
         xaxis: { range: [rg.c0 - 0.5, rg.c1 + 0.5], side: "top", tickvals: ticks(rg.c0, rg.c1), showgrid: false,
-          zeroline: false, fixedrange: true, ticks: "", tickfont: { size: tickSize } },
+          zeroline: false, fixedrange: true, ticks: "", tickfont: { size: tickSize }, showticklabels: false },
         yaxis: { range: [rg.r1 + 0.5, rg.r0 - 0.5], tickvals: ticks(rg.r0, rg.r1), showgrid: false, zeroline: false,
-          fixedrange: true, ticks: "", tickfont: { size: tickSize } },
+          fixedrange: true, ticks: "", tickfont: { size: tickSize }, showticklabels: false },
       };
       const config = { displayModeBar: false, staticPlot: true, responsive: false };
       // A grid whose numbers, colours and size did not change (dL/dy after an edit of x) is left as is.
@@ -303,11 +310,14 @@ class Linked {
         p.signature = signature;
         if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
         else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
-        this.drawNumbers(p, g, cs, fontSize);
+        const [xt, yt] = [ticks(rg.c0, rg.c1), ticks(rg.r0, rg.r1)];
+        later.push(() => { this.drawNumbers(p, g, cs, fontSize); this.drawGaps(p, g, cs); this.drawAxes(p, xt, yt, cs, tickSize, color); });
       }
-      this.drawFixed(p, cs);
-      this.drawStatus(p);
+      later.push(() => { this.drawFixed(p, cs); this.drawStatus(p); });
     });
+    // Every plotly call reads the layout; the overlays are written after all of them, so the page is laid out
+    // once more in all rather than once per grid.
+    for (const draw of later) draw();
     this.help.textContent = d.help !== undefined ? d.help : d.editable.length
       ? `Hover a cell to follow its window. Click a cell of ${d.editable.map((g) => this.name(g)).join(" or ")} and type to edit (Enter or Tab commits, arrows move, paste a block); click y or dL/dy to pin, Esc clears.`
       : d.pinnable ? "Hover a cell to follow its window; click y or dL/dy to pin it, Esc clears."
@@ -338,7 +348,14 @@ class Linked {
   }
 
   drawNumbers(p, g, cs, fontSize) {
-    const frag = document.createDocumentFragment();
+    // Same cells at the same size: change only the texts and colours that differ (an edit changes a few cells;
+    // rebuilding hundreds of SVG texts would make the browser lay all of them out again).
+    // Anything else drawn per number must be updated in both branches below.
+    const key = g.text ? [g.shape, cs, fontSize, p.geom.r0, p.geom.c0].join("|") : "";
+    const same = key !== "" && key === p.numbersKey && p.numbers.children.length === g.shape[0] * g.shape[1];
+    p.numbersKey = key;
+    const frag = same ? null : document.createDocumentFragment();
+    const old = same ? p.numbers.children : null;
     if (g.text) {
       const [H, W] = g.shape;
       const span = g.zmax - g.zmin || 1;
@@ -348,6 +365,12 @@ class Linked {
         const t = z === null ? 0.5 : (z - g.zmin) / span;
         // Light text on the dark ends of each colour scale, dark text elsewhere (and on NaN's grey).
         const dark = z !== null && (g.kind === "gradient" ? Math.abs(t - 0.5) > 0.3 : t < 0.55);
+        if (same) {
+          const el = old[r * W + c], fill = dark ? "#ffffff" : "#111111", label = g.text[r * W + c];
+          if (el.getAttribute("fill") !== fill) el.setAttribute("fill", fill);
+          if (el.textContent !== label) el.textContent = label;
+          continue;
+        }
         const el = svgEl("text", {
           x: MARGIN.l + (c - p.geom.c0 + 0.5) * cs, y: MARGIN.t + (r - p.geom.r0 + 0.5) * cs,
           "text-anchor": "middle", "dominant-baseline": "central", "font-size": fontSize,
@@ -357,7 +380,33 @@ class Linked {
         frag.appendChild(el);
       }
     }
-    p.numbers.replaceChildren(frag);
+    if (!same) p.numbers.replaceChildren(frag);
+  }
+
+  drawGaps(p, g, cs) {
+    // One-pixel lines between the grid's cells (not the padding), where plotly's 1 px gaps used to be.
+    const [H, W] = g.shape;
+    if (cs < 12) { p.gaps.setAttribute("d", ""); return; }
+    const x0 = MARGIN.l - p.geom.c0 * cs, y0 = MARGIN.t - p.geom.r0 * cs;
+    const parts = [];
+    for (let c = 1; c < W; c++) parts.push(`M${x0 + c * cs - 0.5},${y0}v${H * cs}`);
+    for (let r = 1; r < H; r++) parts.push(`M${x0},${y0 + r * cs - 0.5}h${W * cs}`);
+    p.gaps.setAttribute("d", parts.join(""));
+  }
+
+  drawAxes(p, cols, rows, cs, size, color) {
+    // Row and column indices in the margins, where plotly put its tick labels (same classes, so tests find them).
+    const frag = document.createDocumentFragment();
+    const label = (cls, attrs, value) => {
+      const g = svgEl("g", { class: cls }, frag);
+      svgEl("text", { "font-size": size, fill: color, ...attrs }, g).textContent = String(value);
+    };
+    for (const c of cols) label("xtick", { x: MARGIN.l + (c - p.geom.c0 + 0.5) * cs, y: MARGIN.t - 4, "text-anchor": "middle" }, c);
+    for (const r of rows) {
+      label("ytick", { x: MARGIN.l - 4, y: MARGIN.t + (r - p.geom.r0 + 0.5) * cs, "text-anchor": "end",
+        "dominant-baseline": "central" }, r);
+    }
+    p.axes.replaceChildren(frag);
   }
 
   cellRect(p, r, c, inset, cls, parent) {
@@ -813,8 +862,9 @@ class Linked {
     const p = this.panels[e.grid];
     const text = p.input.value;
     const changed = text !== this.rawText(e.grid, e.r, e.c);
-    this.closeEditor(dr !== 0 || dc !== 0);
+    // Sent before anything is redrawn here, so that the server works while the browser moves the cursor.
     if (changed) this.commitCells(e.grid, [[e.r, e.c, text]]);
+    this.closeEditor(dr !== 0 || dc !== 0);
     if (dr || dc) {
       const [H, W] = this.shapeOf(e.grid);
       let r = e.r + dr, c = e.c + dc;
@@ -848,10 +898,10 @@ class Linked {
   }
 
   commitCells(grid, cells) {
+    this.send({ type: "edit", grid, cells });
     // Show what was typed at once, until the server's new payload replaces it.
     for (const [r, c, text] of cells) this.pending.push({ grid, r, c, text });
     this.drawFixed(this.panels[grid], this.cs);
-    this.send({ type: "edit", grid, cells });
   }
 }
 
