@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 TIE_X = np.array([[3, 1, 2, 0], [3, 2, 5, 5], [0, 1, 4, 2], [2, 2, 1, 4]], float)
-TIE_QUERY = "x=3,1,2,0;3,2,5,5;0,1,4,2;2,2,1,4"
+TIE_QUERY = "x=3,1,2,0;3,2,5,5;0,1,4,2;2,2,1,4&k=2"  # 2x2 windows at stride 2, as the checks below pool
 
 
 def open_page(page, app_url: str, path_and_query: str, names) -> None:
