@@ -171,7 +171,9 @@ def test_winners_get_a_corner_badge_and_an_outline_at_exactly_their_cells():
     assert len(badges) == len(expected)
     corners = set()
     for badge in badges:
-        points = [tuple(float(v) for v in p.split(",")) for p in badge.path.replace("M", "").replace("Z", "").split("L")]
+        points = [
+            tuple(float(v) for v in p.split(",")) for p in badge.path.replace("M", "").replace("Z", "").split("L")
+        ]
         xs, ys = [p[0] for p in points], [p[1] for p in points]
         col, row = round(max(xs) - 0.5), round(min(ys) + 0.5)  # the badge's top-right corner is its cell's
         assert max(xs) <= col + 0.5 and min(ys) >= row - 0.5 and min(xs) > col and max(ys) < row
@@ -336,6 +338,10 @@ def test_figures_import_neither_streamlit_nor_pooling():
 
 def test_selected_cell_reads_streamlit_typed_array_customdata():
     # What Streamlit 1.67 actually hands back for a click on cell (1, 2) (seen in the browser).
-    event = {"selection": {"points": [{"curve_number": 1, "point_index": 5, "x": 2, "y": 1,
-                                       "customdata": {"0": 1, "1": 2}}], "point_indices": [5]}}
+    event = {
+        "selection": {
+            "points": [{"curve_number": 1, "point_index": 5, "x": 2, "y": 1, "customdata": {"0": 1, "1": 2}}],
+            "point_indices": [5],
+        }
+    }
     assert selected_cell(event) == (1, 2)

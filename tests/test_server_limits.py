@@ -25,7 +25,7 @@ import pytest
 
 from tests.apptest_util import plain
 from tests.browser.conftest import IN_CI, start_server, stop_server
-from tests.load.client import proc_rss_bytes
+from tests.load.client import proc_rss_bytes, run_in_own_loop
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
@@ -98,16 +98,6 @@ def server():
     process, base_url = start_server()
     yield process, base_url
     stop_server(process)
-
-
-
-def run_in_own_loop(coroutine):
-    """``asyncio.run`` in a thread of its own: after the browser tests, Playwright's sync API keeps an
-    event loop running in the main thread, where ``asyncio.run`` refuses to start."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def open_session(base_url: str) -> tuple[object, str, dict[str, str]]:

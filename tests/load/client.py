@@ -63,6 +63,13 @@ def heatmap(spec: dict) -> np.ndarray:
     raise KeyError("no grid trace")
 
 
+def run_in_own_loop(coroutine):
+    """``asyncio.run`` in a thread of its own: after the browser tests, Playwright's sync API keeps an
+    event loop running in the main thread, where ``asyncio.run`` refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     return host == "localhost" or host == "::1" or host.startswith("127.")
@@ -98,8 +105,9 @@ class Session:
         self.query_string = ""
         self.page_hash = ""
 
-    async def rerun(self, widgets: list | None = None, expect: tuple[int, int, float] | None = None,
-                    fragment_id: str = "") -> Run:
+    async def rerun(
+        self, widgets: list | None = None, expect: tuple[int, int, float] | None = None, fragment_id: str = ""
+    ) -> Run:
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query_string
@@ -192,16 +200,23 @@ def editor_widget(widget_id: str, edits: dict[int, dict[str, str]]):
     return w
 
 
-async def one_session(index: int, url: str, n_edits: int, think: tuple[float, float], ready: asyncio.Event,
-                      loaded: list, seed: int) -> SessionStats:
+async def one_session(
+    index: int, url: str, n_edits: int, think: tuple[float, float], ready: asyncio.Event, loaded: list, seed: int
+) -> SessionStats:
     stats = SessionStats()
     rng = random.Random(seed * 1000 + index)
     ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
     query, x = link_query(index)
     try:
         # A route cookie per session: behind nginx (deploy/), sessions spread over the replicas.
-        async with connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=EDIT_TIMEOUT,
-                           ping_interval=None, additional_headers={"Cookie": f"st_route=load-{seed}-{index}"}) as ws:
+        async with connect(
+            ws_url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=EDIT_TIMEOUT,
+            ping_interval=None,
+            additional_headers={"Cookie": f"st_route=load-{seed}-{index}"},
+        ) as ws:
             session = Session(ws)
             session.query_string = query
             first = await session.run()
@@ -279,8 +294,15 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-async def _run(url: str, sessions: int, edits: int, think: tuple[float, float], server_pid: int | list[int] | None,
-               seed: int, warmups: int) -> dict:
+async def _run(
+    url: str,
+    sessions: int,
+    edits: int,
+    think: tuple[float, float],
+    server_pid: int | list[int] | None,
+    seed: int,
+    warmups: int,
+) -> dict:
     # Warm-up: sessions that load and edit once, so imports and first compilations are not
     # counted (with replicas, several, so that every replica is warmed).
     warm_event = asyncio.Event()
@@ -289,8 +311,14 @@ async def _run(url: str, sessions: int, edits: int, think: tuple[float, float], 
     for k in range(warmups):
         warm.errors += (await one_session(10_000 + k, url, 1, (0, 0), warm_event, [], seed)).errors
     if warm.errors:
-        return {"sessions": sessions, "edits_per_session": edits, "edits_sent": 0, "edits_updated": 0,
-                "errors": len(warm.errors), "error_samples": ["warm-up: " + e for e in warm.errors]}
+        return {
+            "sessions": sessions,
+            "edits_per_session": edits,
+            "edits_sent": 0,
+            "edits_updated": 0,
+            "errors": len(warm.errors),
+            "error_samples": ["warm-up: " + e for e in warm.errors],
+        }
     await asyncio.sleep(1.0)
     rss0 = proc_rss_bytes(server_pid) if server_pid else None
     ready, loaded = asyncio.Event(), []
@@ -332,16 +360,18 @@ async def _run(url: str, sessions: int, edits: int, think: tuple[float, float], 
         "edits_per_second": len(run_s) / wall if wall > 0 else None,
     }
     if server_pid:
-        out.update({
-            "server_cpu_seconds": cpu1 - cpu0,
-            "server_cpu_cores_busy": (cpu1 - cpu0) / wall if wall > 0 else None,
-            "server_cpu_ms_per_edit": (cpu1 - cpu0) / len(run_s) * 1000 if run_s else None,
-            "server_rss_before_mib": rss0 / mib,
-            "server_rss_all_open_mib": rss_open / mib,
-            "server_rss_after_edits_mib": rss_end / mib,
-            "memory_per_session_open_mib": (rss_open - rss0) / mib / sessions,
-            "memory_per_session_after_edits_mib": (rss_end - rss0) / mib / sessions,
-        })
+        out.update(
+            {
+                "server_cpu_seconds": cpu1 - cpu0,
+                "server_cpu_cores_busy": (cpu1 - cpu0) / wall if wall > 0 else None,
+                "server_cpu_ms_per_edit": (cpu1 - cpu0) / len(run_s) * 1000 if run_s else None,
+                "server_rss_before_mib": rss0 / mib,
+                "server_rss_all_open_mib": rss_open / mib,
+                "server_rss_after_edits_mib": rss_end / mib,
+                "memory_per_session_open_mib": (rss_open - rss0) / mib / sessions,
+                "memory_per_session_after_edits_mib": (rss_end - rss0) / mib / sessions,
+            }
+        )
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out["client_cpu_seconds_total"] = usage.ru_utime + usage.ru_stime
     out["load_average_1min_after"] = os.getloadavg()[0]  # other work on the machine: noise
@@ -352,9 +382,17 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
-def run_load(url: str, sessions: int, edits: int, *, think: tuple[float, float] = (0.0, 0.0),
-             server_pid: int | list[int] | None = None, deadline: float = 600.0, seed: int = 0,
-             warmups: int = 1) -> dict:
+def run_load(
+    url: str,
+    sessions: int,
+    edits: int,
+    *,
+    think: tuple[float, float] = (0.0, 0.0),
+    server_pid: int | list[int] | None = None,
+    deadline: float = 600.0,
+    seed: int = 0,
+    warmups: int = 1,
+) -> dict:
     """Run ``sessions`` concurrent sessions of ``edits`` edits each against ``url`` (loopback only).
 
     ``server_pid``: the server process (or the replicas' processes) whose CPU and memory
@@ -368,8 +406,14 @@ def run_load(url: str, sessions: int, edits: int, *, think: tuple[float, float] 
         try:
             return await asyncio.wait_for(_run(url, sessions, edits, think, server_pid, seed, warmups), deadline)
         except TimeoutError:
-            return {"errors": 1, "error_samples": [f"the whole run exceeded its {deadline} s deadline"],
-                    "sessions": sessions, "edits_per_session": edits, "edits_sent": 0, "edits_updated": 0}
+            return {
+                "errors": 1,
+                "error_samples": [f"the whole run exceeded its {deadline} s deadline"],
+                "sessions": sessions,
+                "edits_per_session": edits,
+                "edits_sent": 0,
+                "edits_updated": 0,
+            }
 
     # A fresh thread owns its own event loop, so this also works when the calling thread
     # already runs one (Playwright's sync API keeps a loop alive in pytest's thread).
@@ -378,10 +422,26 @@ def run_load(url: str, sessions: int, edits: int, *, think: tuple[float, float] 
 
 
 def summary(figures: dict) -> str:
-    keys = ["sessions", "edits_per_session", "think_seconds", "edits_sent", "edits_updated", "errors",
-            "edit_to_update_p50_ms", "edit_to_update_p95_ms", "edit_to_update_max_ms", "load_p50_ms", "load_p95_ms",
-            "edits_per_second", "server_cpu_cores_busy", "server_cpu_ms_per_edit", "memory_per_session_open_mib",
-            "memory_per_session_after_edits_mib", "sessions_per_replica", "load_average_1min_after"]
+    keys = [
+        "sessions",
+        "edits_per_session",
+        "think_seconds",
+        "edits_sent",
+        "edits_updated",
+        "errors",
+        "edit_to_update_p50_ms",
+        "edit_to_update_p95_ms",
+        "edit_to_update_max_ms",
+        "load_p50_ms",
+        "load_p95_ms",
+        "edits_per_second",
+        "server_cpu_cores_busy",
+        "server_cpu_ms_per_edit",
+        "memory_per_session_open_mib",
+        "memory_per_session_after_edits_mib",
+        "sessions_per_replica",
+        "load_average_1min_after",
+    ]
     return "\n".join(f"{k:>36}: {figures.get(k)}" for k in keys if k in figures)
 
 
@@ -394,8 +454,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--server-pid", type=int)
     parser.add_argument("--deadline", type=float, default=600)
     args = parser.parse_args(argv)
-    figures = run_load(args.url, args.sessions, args.edits, think=tuple(args.think), server_pid=args.server_pid,
-                       deadline=args.deadline)
+    figures = run_load(
+        args.url, args.sessions, args.edits, think=tuple(args.think), server_pid=args.server_pid, deadline=args.deadline
+    )
     print(summary(figures))
     return figures
 

@@ -19,7 +19,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from benchmarks.bench_class import WAIT, open_student, step_view, wait_all
 from classroom import open_store
 from tests.browser.conftest import ROOT, start_server, stop_server
-from tests.load.client import is_loopback
+from tests.load.client import is_loopback, run_in_own_loop
 from ui.classroom import view_text
 
 pytestmark = [pytest.mark.load, pytest.mark.timeout(300)]
@@ -90,4 +90,4 @@ async def _class(url: str, store_url: str) -> None:
 
 
 def test_students_who_send_nothing_follow_the_teacher(server):
-    asyncio.run(_class(*server))
+    run_in_own_loop(_class(*server))  # not asyncio.run: Playwright's loop may run in this thread
