@@ -405,23 +405,9 @@ def make_grid_figure(
         else:
             # No printed values: the badge is a marker in the cell's top-right quarter.
             traces.append(
-                go.Scatter(
-                    name="winners",
-                    x=cols + _BIG_MARK_OFFSET,
-                    y=rows - _BIG_MARK_OFFSET,
-                    customdata=np.column_stack([rows, cols]),
-                    mode="markers",
-                    marker=dict(
-                        symbol="triangle-ne",
-                        size=min(max(cell_px * 0.45, 3), 12),
-                        color=WINNER_COLOR,
-                        line=dict(color="#ffffff", width=0.5),
-                    ),
-                    # Clicking a cell must not dim the badges (Plotly fades unselected points).
-                    selected=dict(marker=dict(opacity=1)),
-                    unselected=dict(marker=dict(opacity=1)),
-                    hoverinfo="skip",
-                    showlegend=False,
+                _corner_marks(
+                    "winners", rows, cols, (+1, -1), "triangle-ne",
+                    size=min(max(cell_px * 0.45, 3), 12), color=WINNER_COLOR, line_color="#ffffff",
                 )
             )
         width = min(max(cell_px / 12, 1.0), 3.0)
@@ -456,22 +442,9 @@ def make_grid_figure(
             shapes += [_tie_disc(int(r), int(c), **disc) for r, c in zip(t_rows, t_cols)]
         elif len(t_rows):
             traces.append(
-                go.Scatter(
-                    name="ties",
-                    x=t_cols - _BIG_MARK_OFFSET,
-                    y=t_rows + _BIG_MARK_OFFSET,
-                    customdata=np.column_stack([t_rows, t_cols]),
-                    mode="markers",
-                    marker=dict(
-                        symbol="circle",
-                        size=min(max(cell_px * 0.4, 3), 10),
-                        color=TIE_COLOR,
-                        line=dict(color="#000000", width=0.5),
-                    ),
-                    selected=dict(marker=dict(opacity=1)),
-                    unselected=dict(marker=dict(opacity=1)),
-                    hoverinfo="skip",
-                    showlegend=False,
+                _corner_marks(
+                    "ties", t_rows, t_cols, (-1, +1), "circle",
+                    size=min(max(cell_px * 0.4, 3), 10), color=TIE_COLOR, line_color="#000000",
                 )
             )
 
@@ -592,3 +565,21 @@ def selected_cell(selection_event: Any) -> tuple[int, int] | None:
         if row.is_integer() and col.is_integer():
             return int(row), int(col)
     return None
+
+
+def _corner_marks(name, rows, cols, corner, symbol, *, size, color, line_color) -> go.Scatter:
+    """One marker per cell in the corner ``corner`` = (column sign, row sign) of each cell: the badges of
+    big grids with no printed values, where one trace costs far less than a layout shape per cell."""
+    return go.Scatter(
+        name=name,
+        x=cols + corner[0] * _BIG_MARK_OFFSET,
+        y=rows + corner[1] * _BIG_MARK_OFFSET,
+        customdata=np.column_stack([rows, cols]),
+        mode="markers",
+        marker=dict(symbol=symbol, size=size, color=color, line=dict(color=line_color, width=0.5)),
+        # Clicking a cell must not dim the badges (Plotly fades unselected points).
+        selected=dict(marker=dict(opacity=1)),
+        unselected=dict(marker=dict(opacity=1)),
+        hoverinfo="skip",
+        showlegend=False,
+    )

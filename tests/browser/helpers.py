@@ -68,6 +68,11 @@ def edit_cell(page, editor_index: int, row: int, col: int, text: str, *, n_cols:
         page.keyboard.type(text)
         page.keyboard.press("Enter")
         return
+    type_in_data_editor(page, editor_index, row, col, text, n_cols=n_cols)
+
+
+def type_in_data_editor(page, editor_index: int, row: int, col: int, text: str, *, n_cols: int) -> None:
+    """Type into cell (row, col) of the editor_index-th ``st.data_editor`` itself (never the linked picture)."""
     grid = page.locator('[data-testid="stDataFrame"]').nth(editor_index)
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()

@@ -48,6 +48,11 @@ def number_font_px(page, name: str) -> float:
 
 def cell_point(page, name: str, row: int, col: int) -> dict:
     """Page coordinates of the centre of cell (row, col) of grid ``name`` (padding rows/cols are negative)."""
+    return _cell_point(page, GRID.format(name=name), row, col)
+
+
+def _cell_point(page, selector: str, row: int, col: int) -> dict:
+    """Page coordinates of the centre of cell (row, col) of the grid element ``selector`` finds."""
     return page.evaluate(
         """([sel, row, col]) => {
             const box = document.querySelector(sel);
@@ -55,7 +60,7 @@ def cell_point(page, name: str, row: int, col: int) -> dict:
             const cs = Number(box.dataset.cs), r0 = Number(box.dataset.r0), c0 = Number(box.dataset.c0);
             return {x: rect.left + 26 + (col - c0 + 0.5) * cs, y: rect.top + 20 + (row - r0 + 0.5) * cs};
         }""",
-        [GRID.format(name=name), row, col],
+        [selector, row, col],
     )
 
 
@@ -132,15 +137,7 @@ def grid_z_in(page, key: str, name: str) -> list:
 
 
 def cell_point_in(page, key: str, name: str, row: int, col: int) -> dict:
-    return page.evaluate(
-        """([sel, row, col]) => {
-            const box = document.querySelector(sel);
-            const rect = box.getBoundingClientRect();
-            const cs = Number(box.dataset.cs), r0 = Number(box.dataset.r0), c0 = Number(box.dataset.c0);
-            return {x: rect.left + 26 + (col - c0 + 0.5) * cs, y: rect.top + 20 + (row - r0 + 0.5) * cs};
-        }""",
-        [in_picture(key, name), row, col],
-    )
+    return _cell_point(page, in_picture(key, name), row, col)
 
 
 def hover_in(page, key: str, name: str, row: int, col: int) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 import pooling
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import full_screenshot, wait_for_app, wait_until
+from tests.browser.helpers import full_screenshot, type_in_data_editor, wait_for_app, wait_until
 from tests.browser.linked_helpers import (
     click_in,
     grid_z_in,
@@ -67,21 +67,7 @@ def type_in_table(page, row: int, col: int, text: str, *, n_cols: int) -> None:
 
     Not ``helpers.edit_cell``: on a page with a linked picture it edits the picture's x instead.
     """
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    grid.click(position={"x": box["width"] - 10, "y": 35 + 17})  # rows are 35 px; the header is one row
-    page.wait_for_timeout(150)  # the grid takes focus asynchronously
-    for _ in range(n_cols + 1):
-        page.keyboard.press("ArrowLeft")
-    for _ in range(col + 1):
-        page.keyboard.press("ArrowRight")
-    for _ in range(row):
-        page.keyboard.press("ArrowDown")
-    page.wait_for_timeout(100)
-    page.keyboard.type(text)
-    page.wait_for_timeout(100)
-    page.keyboard.press("Enter")
+    type_in_data_editor(page, 0, row, col, text, n_cols=n_cols)
 
 
 def test_mark_type_reveal_with_a_tie(page, app_url):
