@@ -94,37 +94,31 @@ PLOTLY_CELLS_JS = """() => Array.from(document.querySelectorAll('[data-testid=st
 }).filter(v => v)"""
 
 
-@pytest.mark.parametrize("stride", ["1", "2"])
-def test_explorer_cells_are_at_least_60px_for_8x8_when_presenting(page, app_url, stride):
+# (path and query, the picture's component key, screenshot name): the Explorer at stride 1 and 2, and Step through.
+LINKED_8X8 = [
+    (f"?x={X8}&k=2&s=1", "linked", "present_8x8_explorer_s1.png"),
+    (f"?x={X8}&k=2&s=2", "linked", "present_8x8_explorer_s2.png"),
+    (f"step_through?x={X8}&k=2", "step_linked", "present_8x8_step_through.png"),
+]
+
+
+@pytest.mark.parametrize("path, key, shot", LINKED_8X8, ids=["explorer_s1", "explorer_s2", "step_through"])
+def test_linked_cells_are_at_least_60px_for_8x8_when_presenting(page, app_url, path, key, shot):
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.goto(f"{app_url}/?x={X8}&k=2&s={stride}&present=1")
-    wait_for_grids(page)
+    page.goto(f"{app_url}/{path}&present=1")
+    page.wait_for_selector(f'.st-key-{key} [aria-label="dL/dx"] .js-plotly-plot', timeout=90_000)
+    page.wait_for_selector(IDLE, timeout=90_000)
     sizes = page.evaluate(
-        "() => Array.from(document.querySelectorAll('.lp-grid'),"
-        " e => [e.getAttribute('aria-label'), Number(e.dataset.cs)])"
+        "(key) => Array.from(document.querySelectorAll(`.st-key-${key} .lp-grid`),"
+        " e => [e.getAttribute('aria-label'), Number(e.dataset.cs)])",
+        key,
     )
     assert len(sizes) == 4
     assert all(cs >= 60 for _, cs in sizes), sizes
     # Nothing runs past the right edge of the page for it.
     assert page.evaluate("document.documentElement.scrollWidth") <= 1920
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"present_8x8_explorer_s{stride}.png"))
-
-
-def test_step_through_cells_are_at_least_60px_for_8x8_when_presenting(page, app_url):
-    page.set_viewport_size({"width": 1920, "height": 1080})
-    page.goto(f"{app_url}/step_through?x={X8}&k=2&present=1")
-    page.wait_for_selector('.st-key-step_linked [aria-label="dL/dx"] .js-plotly-plot', timeout=90_000)
-    page.wait_for_selector(IDLE, timeout=90_000)
-    sizes = page.evaluate(
-        "() => Array.from(document.querySelectorAll('.st-key-step_linked .lp-grid'),"
-        " e => [e.getAttribute('aria-label'), Number(e.dataset.cs)])"
-    )
-    assert len(sizes) == 4
-    assert all(cs >= 60 for _, cs in sizes), sizes
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1920
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "present_8x8_step_through.png"))
+    page.screenshot(path=str(SHOTS / shot))
 
 
 @pytest.mark.parametrize("path", ["max_vs_avg", "matrix"])
