@@ -1,4 +1,4 @@
-"""Class mode's push (ui/class_push.py) and shared step figures (ui/figure_share.py), without a server.
+"""Class mode's push (ui/class_push.py) and the shared step payload (ui/payload_share.py), without a server.
 
 The watcher is driven tick by tick against a real store of each kind (SQLite file, redis-server);
 Streamlit's sessions are stood in for by small objects, and the rerun request that would go to a
@@ -16,7 +16,7 @@ import pytest
 
 from classroom import open_store
 from tests.test_classroom_store import FakeClock, backend, redis_url  # noqa: F401 - fixtures used by name
-from ui import class_push, figure_share
+from ui import class_push, payload_share
 from ui.classroom import changed_params, view_text
 
 STEP = "pages/step_through.py"
@@ -185,7 +185,7 @@ def test_changed_params_names_what_differs(old, new, expected):
     assert changed_params(old, new) == expected
 
 
-# --------------------------------------------------------------------------- shared figures
+# --------------------------------------------------------------------------- shared step payload
 
 
 def test_sessions_on_the_same_step_share_one_payload():
@@ -198,7 +198,7 @@ def test_sessions_on_the_same_step_share_one_payload():
         return json.dumps({"built": len(builds)})
 
     results = []
-    threads = [threading.Thread(target=lambda: results.append(figure_share.shared_text(key, build))) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: results.append(payload_share.shared_text(key, build))) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -208,23 +208,23 @@ def test_sessions_on_the_same_step_share_one_payload():
 
 
 def test_the_shared_payloads_are_bounded_in_number_and_size(monkeypatch):
-    for i in range(figure_share.MAX_SETS + 5):
-        figure_share.shared_text(("bounded", i), lambda: "{}")
-    assert len(figure_share._SETS) <= figure_share.MAX_SETS
-    monkeypatch.setattr(figure_share, "MAX_BYTES", 2500)
+    for i in range(payload_share.MAX_SETS + 5):
+        payload_share.shared_text(("bounded", i), lambda: "{}")
+    assert len(payload_share._SETS) <= payload_share.MAX_SETS
+    monkeypatch.setattr(payload_share, "MAX_BYTES", 2500)
     for i in range(5):
-        figure_share.shared_text(("sized", i), lambda: "x" * 1000)
-    assert [k for k in figure_share._SETS if k[0] == "sized"] == [("sized", 3), ("sized", 4)]
-    assert sum(len(t) for t in figure_share._SETS.values()) <= figure_share.MAX_BYTES
+        payload_share.shared_text(("sized", i), lambda: "x" * 1000)
+    assert [k for k in payload_share._SETS if k[0] == "sized"] == [("sized", 3), ("sized", 4)]
+    assert sum(len(t) for t in payload_share._SETS.values()) <= payload_share.MAX_BYTES
 
 
 def test_two_students_on_the_same_step_get_the_same_step_picture():
     from tests.apptest_util import linked, run_page
 
     link = {"x": "1,3,2,4;3,0,1,0;4,1,0,2;0,2,5,5", "k": "2", "step": "6"}
-    builds = figure_share.stats["builds"]
+    builds = payload_share.stats["builds"]
     first, second = run_page("pages/step_through.py", link), run_page("pages/step_through.py", link)
     assert not first.exception and not second.exception
-    assert figure_share.stats["builds"] == builds + 1  # built for the first student, shared with the second
+    assert payload_share.stats["builds"] == builds + 1  # built for the first student, shared with the second
     assert linked(first, "step_linked") == linked(second, "step_linked")
     assert linked(first, "step_linked")["titles"]["dx"] == "dL/dx so far"  # step 6 of 8: backward, window 2

@@ -54,10 +54,10 @@ ALLOWED_SHARED_CACHES = {
 ALLOWED_SHARED_STATE = {
     "ui.class_push._WATCHERS": "one watcher per room store and process: which sessions follow which room, "
     "never what a session shows",
-    "ui.figure_share._SETS": "step pictures' payload JSON keyed by everything they are drawn from (grids, window, "
+    "ui.payload_share._SETS": "step pictures' payload JSON keyed by everything they are drawn from (grids, window, "
     "tie rule, step, font scale), immutable strings",
-    "ui.figure_share._BUILDING": "the payloads being built now, so that sessions asking at once build one",
-    "ui.figure_share.stats": "counts of shared-payload hits and builds (tests read them)",
+    "ui.payload_share._BUILDING": "the payloads being built now, so that sessions asking at once build one",
+    "ui.payload_share.stats": "counts of shared-payload hits and builds (tests read them)",
 }
 
 

@@ -22,7 +22,7 @@ import plotly
 import streamlit as st
 
 from figures.linked import linked_payload
-from ui import figure_share, grids, state
+from ui import grids, payload_share, state
 from ui.codec import parse_number
 from ui.model import Pooled
 
@@ -172,7 +172,7 @@ def linked_grids(
     ``pooled_windows``, ``sent_windows``, ``marks``, ``notes``, ``clickable``, ``help_text``.
 
     ``share_key``, when given, must stand for everything ``p`` and ``extras`` hold: the payload's JSON is
-    then built once per process for every session drawing the same thing (`ui.figure_share`: a class
+    then built once per process for every session drawing the same thing (`ui.payload_share`: a class
     following its teacher), and None is returned when another session built it.
     """
     errors = st.session_state.get(ERRORS, {}).get(key, [])
@@ -203,7 +203,7 @@ def linked_grids(
         text = json.dumps(payload, allow_nan=False)
     else:
         shared = (share_key, cell, editable, font_scale, show, pinnable, tie_policy, json.dumps(errors))
-        text = figure_share.shared_text(shared, lambda: json.dumps(build(), allow_nan=False))
+        text = payload_share.shared_text(shared, lambda: json.dumps(build(), allow_nan=False))
     current = {name: grid for name, grid in (("x", p.x), ("dy", p.dy)) if name in editable}
     clickable = extras.get("clickable", ())
     # One JSON string: Streamlit then has a single value to look through for data frames.

@@ -553,7 +553,7 @@ def _figures(p: Pooled, plan: StepPlan, step: Step) -> None:
 
     The picture lays itself out for the width it gets (full width when presenting).
     """
-    # Everything the picture is drawn from: a class on the same step shares one payload (ui/figure_share.py).
+    # Everything the picture is drawn from: a class on the same step shares one payload (ui/payload_share.py).
     share_key = ("step", p.x.tobytes(), p.x.shape, p.x.dtype.str, p.dy.tobytes(), p.dy.shape, p.dy.dtype.str)
     share_key += (p.window, p.tie_policy, step.position)
     linked.linked_grids(
