@@ -1,5 +1,6 @@
-"""Figures for the step-through and the quiz, built on ``make_grid_figure``: a grid that fills
-in cell by cell, fixed colour limits that stay put while it does, and right/wrong badges."""
+"""Figures for the quiz, built on ``make_grid_figure``: fixed colour limits and right/wrong badges.
+
+(Step through draws the linked picture, ``figures.linked``; its cells fill in there.)"""
 
 from __future__ import annotations
 
@@ -7,9 +8,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from figures.grid import format_value, make_grid_figure
-
-PENDING_COLOR = "#f3f3f3"
-"""Fill of cells not computed yet: lighter than the padding and than the grey behind NaN."""
 
 RIGHT_COLOR = "#117733"  # Paul Tol's green and vermillion: apart for every colour vision,
 WRONG_COLOR = "#cc3311"  # and the badges carry a symbol (✓ / ✗) so colour is never alone.
@@ -44,80 +42,6 @@ def set_color_range(fig: go.Figure, values: np.ndarray, zmin: float, zmax: float
     z[r0 : r0 + h, c0 : c0 + w] = np.clip(values, zmin, zmax)
     heat.update(z=z, zmin=zmin, zmax=zmax)
     return fig
-
-
-def make_partial_grid_figure(
-    values: np.ndarray,
-    *,
-    name: str,
-    done: np.ndarray | None = None,
-    pending_hover: str = "not computed yet",
-    color_range: tuple[float, float] | None = None,
-    **grid_kwargs,
-) -> go.Figure:
-    """A grid of which only some cells are known yet: the others are blank and say so on hover.
-
-    Parameters
-    ----------
-    values : ndarray, shape (H, W)
-        The values; those of pending cells are never shown (not in z, text or hover).
-    name : str
-        As for ``make_grid_figure``.
-    done : ndarray of bool, shape (H, W), optional
-        Cells computed so far; None means all of them.
-    pending_hover : str
-        Hover text of a pending cell, after ``name[r, c]:``.
-    color_range : (float, float), optional
-        Fixed colour limits (for example the finished grid's), so colours do not shift
-        while the grid fills in.
-    **grid_kwargs
-        Passed to ``make_grid_figure`` (kind, title, highlight_cells, winner_mask, ...).
-
-    Returns
-    -------
-    go.Figure
-        ``make_grid_figure``'s traces, with a "pending" heatmap (one flat light colour,
-        no hover) right above the "grid" trace, covering pending cells. In the grid
-        trace pending cells have z = NaN, no text, and the pending hover.
-    """
-    values = np.asarray(values, dtype=float)
-    done = np.ones(values.shape, dtype=bool) if done is None else np.asarray(done, dtype=bool)
-    if done.shape != values.shape:
-        raise ValueError(f"done must have shape {values.shape}, got {done.shape}")
-    shown = np.where(done, values, np.nan)
-    fig = make_grid_figure(shown, name=name, **grid_kwargs)
-    if color_range is not None:
-        set_color_range(fig, shown, *color_range)
-    if done.all():
-        return fig
-
-    heat = fig.data[0]
-    r0, c0 = _grid_origin(fig)
-    rows, cols = np.nonzero(~done)
-    if heat.text is not None:
-        text = np.array(heat.text, dtype=object)
-        text[rows + r0, cols + c0] = ""
-        heat.text = text
-    if heat.hovertext is not None:
-        hover = np.array(heat.hovertext, dtype=object)
-        hover[rows + r0, cols + c0] = [f"{name}[{r}, {c}]: {pending_hover}" for r, c in zip(rows, cols)]
-        heat.hovertext = hover
-    cover = np.full(np.shape(heat.z), np.nan)
-    cover[rows + r0, cols + c0] = 1.0
-    pending = go.Heatmap(
-        name="pending",
-        x=heat.x,
-        y=heat.y,
-        z=cover,
-        zmin=0.0,
-        zmax=1.0,
-        colorscale=[[0.0, PENDING_COLOR], [1.0, PENDING_COLOR]],
-        showscale=False,
-        hoverinfo="skip",
-        xgap=heat.xgap,
-        ygap=heat.ygap,
-    )
-    return go.Figure(data=[heat, pending, *fig.data[1:]], layout=fig.layout, _validate=False)
 
 
 def make_verdict_figure(

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 import pooling
-from figures.steps import make_partial_grid_figure, make_verdict_figure
+from figures.steps import make_verdict_figure
 from tests.reference import ref_forward
 from ui.steps import BACKWARD, FORWARD, accumulation_lines, adding_up_sentence, forward_sentence, plan_steps
 
@@ -181,36 +181,7 @@ def test_nan_in_x_reads_as_nan():
     assert "NaN" in forward_sentence(plan, plan.step(0))
 
 
-# --- the two figure builders the pages use --------------------------------------------------
-
-
-def test_partial_figure_hides_pending_cells_everywhere():
-    values = np.array([[6.0, 8.0], [3.0, 4.0]])
-    done = np.array([[True, False], [False, False]])
-    fig = make_partial_grid_figure(values, name="y", done=done, color_range=(3.0, 8.0))
-    grid, pending = fig.data[0], fig.data[1]
-    assert pending.name == "pending" and pending.hoverinfo == "skip"
-    z = np.array(grid.z, dtype=float)
-    assert z[0, 0] == 6 and np.isnan(z[[0, 1, 1], [1, 0, 1]]).all()
-    assert (grid.zmin, grid.zmax) == (3.0, 8.0)
-    text = np.array(grid.text, dtype=object)
-    assert text[0, 0] == "6" and set(text[[0, 1, 1], [1, 0, 1]]) == {""}
-    hover = np.array(grid.hovertext, dtype=object)
-    assert hover[1, 1] == "y[1, 1]: not computed yet" and "8" not in hover[0, 1]
-    cover = np.array(pending.z, dtype=float)
-    assert np.isnan(cover[0, 0]) and (cover[[0, 1, 1], [1, 0, 1]] == 1).all()
-
-
-def test_partial_figure_with_padding_keeps_cells_in_place():
-    values = np.arange(4.0).reshape(2, 2)
-    done = np.array([[True, True], [True, False]])
-    fig = make_partial_grid_figure(
-        values, name="dL/dx", kind="gradient", done=done, padding=(1, 1), color_range=(-5.0, 5.0)
-    )
-    z = np.array(fig.data[0].z, dtype=float)
-    assert z.shape == (4, 4)  # one ghost row and column on each side
-    assert z[1, 1] == 0 and z[2, 1] == 2 and np.isnan(z[2, 2])
-    assert (fig.data[0].zmin, fig.data[0].zmax) == (-5.0, 5.0)
+# --- the quiz's verdict figure --------------------------------------------------
 
 
 def test_verdict_badges_carry_a_symbol_and_a_colour():
@@ -222,16 +193,8 @@ def test_verdict_badges_carry_a_symbol_and_a_colour():
     assert [tuple(c) for c in badges.customdata] == [(0, 0, 1), (0, 1, 0), (1, 0, 1), (1, 1, 1)]
 
 
-def test_both_builders_make_valid_plotly():
-    # The builders skip validation for speed; a validating round trip must accept what they make.
-    partial = make_partial_grid_figure(
-        np.arange(9.0).reshape(3, 3),
-        name="y",
-        done=np.eye(3, dtype=bool),
-        padding=(1, 1),
-        color_range=(0.0, 8.0),
-        highlight_cells=[[0, 0]],
-    )
+def test_verdict_figure_is_valid_plotly():
+    # The builder skips validation for speed; a validating round trip must accept what it makes.
     verdict = make_verdict_figure(
         np.ones((20, 20)),
         np.eye(20, dtype=bool),
@@ -240,8 +203,7 @@ def test_both_builders_make_valid_plotly():
         winner_mask=np.eye(20, dtype=bool),
         color_limit=2.0,
     )
-    for fig in (partial, verdict):
-        assert go.Figure(fig.to_dict()).to_plotly_json()["data"]
+    assert go.Figure(verdict.to_dict()).to_plotly_json()["data"]
     big = next(t for t in verdict.data if t.name == "verdicts")
     assert big.text is None and list(big.marker.symbol[:2]) == ["circle", "x"]  # no room to print: marker shapes
 
