@@ -20,10 +20,11 @@ smooth.tie_example_button()
 T = smooth.temperature_control()
 cell = explorer.selection(pooled)
 view = smooth.smooth_view(pooled, T, cell)
+# The picture first, so that it is on the first screen; the selected window's numbers follow it.
+smooth.figures(view, font_scale=presentation.font_scale())
 st.info(smooth.limit_story(view), icon=":material/thermostat:")
 explorer.selection_box(pooled, cell)
 smooth.numbers_table(view)
-smooth.figures(view, font_scale=presentation.font_scale())
 st.markdown(
     "**Why it matters.** At a tie no single derivative exists; any split of dL/dy among the tied cells with "
     "shares adding to 1 is a valid subgradient. The smooth max picks one by continuity: equal shares. PyTorch, "
