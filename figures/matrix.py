@@ -204,8 +204,9 @@ def make_selection_matrix_figure(
     margin = dict(l=int(72 * font_scale), r=8, t=int(40 * font_scale) + 8, b=int((96 if labelled else 56) * font_scale))
     width = None
     if dense:
-        cell_px = min(_CELL_PX, _ASSUMED_WIDTH_PX / max(n_in, 1))
-        height = int(min(max(n_out * cell_px + margin["t"] + margin["b"], _MIN_HEIGHT), _MAX_HEIGHT))
+        # Presenting, cells and the room they may take grow with the fonts (the page is wider too).
+        cell_px = min(_CELL_PX * font_scale, _ASSUMED_WIDTH_PX * font_scale / max(n_in, 1))
+        height = int(min(max(n_out * cell_px + margin["t"] + margin["b"], _MIN_HEIGHT), _MAX_HEIGHT * font_scale))
         # Sized to the matrix, so the colour bar sits next to it rather than across the page.
         width = int(max(n_in * cell_px, 360) + margin["l"] + margin["r"] + _COLORBAR_PX)
     else:
