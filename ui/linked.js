@@ -48,6 +48,7 @@ class Linked {
     this.parent = parent;
     this.root = parent.querySelector(".lp-root") || parent.appendChild(document.createElement("div"));
     this.root.classList.add("lp-root");
+    this.root.linked = this;  // for benchmarks/ and the profiling scripts: the instance that draws this root
     this.row = document.createElement("div");
     this.row.className = "lp-row";
     this.root.appendChild(this.row);
@@ -71,10 +72,16 @@ class Linked {
     this.events = 0;
     this.draws = 0;
     this.width = 0;
-    this.resize = new ResizeObserver(() => {
-      const w = this.root.clientWidth;
+    // The root's width and the window's height, kept from the observers: reading clientWidth or innerHeight in
+    // render() would force a layout of the whole page Streamlit has just re-rendered, inside our task.
+    this.rootWidth = 0;
+    this.viewHeight = window.innerHeight;
+    this.resize = new ResizeObserver((entries) => {
+      const w = entries[entries.length - 1].contentRect.width;
+      this.rootWidth = w;
       if (this.data && Math.abs(w - this.width) > 2) this.render();
     });
+    window.addEventListener("resize", () => { this.viewHeight = window.innerHeight; });
     this.resize.observe(this.root);
   }
 
@@ -130,8 +137,9 @@ class Linked {
   cellSize() {
     const d = this.data;
     const fs = d.font_scale || 1;
-    const width = Math.max(200, this.root.clientWidth);
-    this.width = this.root.clientWidth;
+    if (!this.rootWidth) this.rootWidth = this.root.clientWidth;
+    const width = Math.max(200, this.rootWidth);
+    this.width = this.rootWidth;
     const cols = { x: 0, y: 0, dy: 0, dx: 0 };
     const rows = { x: 0, y: 0, dy: 0, dx: 0 };
     for (const g of d.show) {
@@ -144,7 +152,7 @@ class Linked {
     const totalCols = d.show.reduce((s, g) => s + cols[g], 0);
     const maxRows = Math.max(...d.show.map((g) => rows[g]));
     // The tallest grid may use about half the window's height, so the math below stays on screen.
-    const heightCap = Math.max(160, Math.min(window.innerHeight * 0.5, 720 * fs));
+    const heightCap = Math.max(160, Math.min(this.viewHeight * 0.5, 720 * fs));
     const maxCell = 64 * fs;
     // Presenting, a cell may push the picture past the height cap up to FLOOR px (60 px reads from the back
     // row), as far as the width allows: fit(w, h) is the cell for width fit w and height fit h.
@@ -202,7 +210,10 @@ class Linked {
     const numbers = svgEl("g", { class: "lp-numbers" }, over);
     const axes = svgEl("g", { class: "lp-axes" }, over);
     const fixed = svgEl("g", { class: "lp-fixed" }, over);
-    const marks = svgEl("g", { class: "lp-marks" }, over);
+    // Hover marks live in an SVG of their own on top (no pointer events: the one below takes the mouse), so a hover
+    // invalidates a handful of rects, not the SVG that holds hundreds of numbers.
+    const top = svgEl("svg", { class: "lp-over lp-top", "aria-hidden": "true" }, box);
+    const marks = svgEl("g", { class: "lp-marks" }, top);
     const input = document.createElement("input");
     input.className = "lp-input";
     input.setAttribute("aria-label", `edit ${this.name(grid)}`);
@@ -213,7 +224,7 @@ class Linked {
     status.className = "lp-status";
     status.setAttribute("aria-live", "polite");
     fig.appendChild(status);
-    const panel = { grid, fig, title, box, plot, over, gaps, numbers, axes, fixed, marks, input, status, drawn: false };
+    const panel = { grid, fig, title, box, plot, over, top, gaps, numbers, axes, fixed, marks, input, status, drawn: false };
     this.bindPanel(panel);
     this.panels[grid] = panel;
     return panel;
@@ -237,7 +248,9 @@ class Linked {
       this.stack = document.createElement("div");
       this.stack.className = "lp-stack";
     }
-    const color = getComputedStyle(this.root).color || "#31333f";
+    // The text colour (theme) is read once, then checked in the next frame, when styles are computed anyway.
+    if (!this.color) this.color = getComputedStyle(this.root).color || "#31333f";
+    const color = this.color;
     for (const name of Object.keys(this.panels)) {
       if (!d.show.includes(name)) { this.panels[name].fig.remove(); delete this.panels[name]; }
     }
@@ -254,8 +267,7 @@ class Linked {
       Object.assign(p.box.dataset, { cs: String(cs), r0: String(rg.r0), c0: String(rg.c0) });
       p.box.style.width = `${w}px`;
       p.box.style.height = `${h}px`;
-      p.over.setAttribute("width", w);
-      p.over.setAttribute("height", h);
+      for (const svg of [p.over, p.top]) { svg.setAttribute("width", w); svg.setAttribute("height", h); }
       p.fig.style.width = `${w}px`;
       const g = d.grids[grid];
       const [H, W] = g.shape;
@@ -305,11 +317,16 @@ class Linked {
       };
       const config = { displayModeBar: false, staticPlot: true, responsive: false };
       // A grid whose numbers, colours and size did not change (dL/dy after an edit of x) is left as is.
-      const signature = [cs, fs, g.zmin, g.zmax, rg.r0, rg.r1, rg.c0, rg.c1, color, g.v.join(",")].join("|");
+      const shape = [cs, fs, rg.r0, rg.r1, rg.c0, rg.c1, H, W, g.kind, color].join("|");
+      const signature = [shape, g.zmin, g.zmax, g.v.join(",")].join("|");
       if (signature !== p.signature) {
         p.signature = signature;
-        if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
+        // Same size and axes (an edit): only the heatmap's z and colour range go to plotly, which then skips the
+        // layout and axes work that Plotly.react does on every call.
+        if (p.drawn && shape === p.shape) window.Plotly.restyle(p.plot, { z: [z], zmin: [g.zmin], zmax: [g.zmax] });
+        else if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
         else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
+        p.shape = shape;
         const [xt, yt] = [ticks(rg.c0, rg.c1), ticks(rg.r0, rg.r1)];
         later.push(() => { this.drawNumbers(p, g, cs, fontSize); this.drawGaps(p, g, cs); this.drawAxes(p, xt, yt, cs, tickSize, color); });
       }
@@ -325,6 +342,13 @@ class Linked {
     this.highlight();
     this.draws += 1;
     this.root.dataset.draws = String(this.draws);
+    if (!this.colorCheck) {
+      this.colorCheck = requestAnimationFrame(() => {
+        this.colorCheck = 0;
+        const now = getComputedStyle(this.root).color || "#31333f";
+        if (now !== this.color) { this.color = now; this.render(); }
+      });
+    }
     // For benchmarks/bench_browser.py: when and how long the last draw took.
     this.root.dataset.renderStart = started.toFixed(1);
     this.root.dataset.renderMs = (performance.now() - started).toFixed(1);
@@ -701,9 +725,18 @@ class Linked {
     const p = this.panels[t.grid];
     if (!p) return;
     this.tip.textContent = this.describe(t);
+    this.tip.style.display = "block";
+    // Placed in the next animation frame callback, which runs before that frame's layout and paint: reading sizes
+    // here, right after the outlines were written, would force a layout of the page inside the mouse handler.
+    this.tipPanel = p;
+    if (!this.tipFrame) this.tipFrame = requestAnimationFrame(() => { this.tipFrame = 0; this.placeTip(); });
+  }
+
+  placeTip() {
+    const p = this.tipPanel;
+    if (!p || this.tip.style.display !== "block" || !p.box.isConnected) return;
     const box = p.box.getBoundingClientRect();
     const row = this.row.getBoundingClientRect();
-    this.tip.style.display = "block";
     const tw = this.tip.offsetWidth, th = this.tip.offsetHeight;
     const x = Math.max(4, Math.min(box.left, window.innerWidth - tw - 4));
     let y = (this.twoRows ? box.bottom : row.bottom) + 4;
@@ -863,12 +896,23 @@ class Linked {
 
   commitEditor(dr, dc) {
     const e = this.editing;
-    if (!e) return;
+    if (!e || e.sent) return;
     const p = this.panels[e.grid];
     const text = p.input.value;
     const changed = text !== this.rawText(e.grid, e.r, e.c);
-    // Sent before anything is redrawn here, so that the server works while the browser moves the cursor.
-    if (changed) this.commitCells(e.grid, [[e.r, e.c, text]]);
+    if (changed) {
+      // Sent first; everything drawn here waits for a task after Streamlit's own, which puts the message on the
+      // websocket (setTriggerValue flushes in a setTimeout). Drawing now would make the browser lay out and paint
+      // before that task runs, and the edit would leave ~20 ms later.
+      e.sent = true;  // a second Enter or the blur before that task must not send it again
+      this.commitCells(e.grid, [[e.r, e.c, text]]);
+      setTimeout(() => { if (this.editing === e) this.finishCommit(e, dr, dc); }, 0);
+      return;
+    }
+    this.finishCommit(e, dr, dc);
+  }
+
+  finishCommit(e, dr, dc) {
     this.closeEditor(dr !== 0 || dc !== 0);
     if (dr || dc) {
       const [H, W] = this.shapeOf(e.grid);
@@ -904,9 +948,11 @@ class Linked {
 
   commitCells(grid, cells) {
     this.send({ type: "edit", grid, cells });
-    // Show what was typed at once, until the server's new payload replaces it.
+    // Show what was typed until the server's new payload replaces it: in a task after Streamlit's send (see
+    // commitEditor), unless the payload came first.
     for (const [r, c, text] of cells) this.pending.push({ grid, r, c, text });
-    this.drawFixed(this.panels[grid], this.cs);
+    const data = this.data;
+    setTimeout(() => { if (this.data === data && this.panels[grid]) this.drawFixed(this.panels[grid], this.cs); }, 0);
   }
 }
 
