@@ -25,7 +25,27 @@ const MARGIN = { l: 26, r: 4, t: 20, b: 4 };
 const PADDING_COLOR = "#d9d9d9";
 const NAN_COLOR = "#a0a0a0";
 const VIRIDIS = "Viridis";
-const GRADIENT = "RdBu";
+// plotly.js's own Viridis stops, and the gradient scale handed to plotly below: the overlay colours cells with
+// the same stops (linear in RGB, as plotly's heatmap does) until plotly.js has loaded.
+const VIRIDIS_STOPS = [[0, "#440154"], [0.06274509803921569, "#48186a"], [0.12549019607843137, "#472d7b"],
+  [0.18823529411764706, "#424086"], [0.25098039215686274, "#3b528b"], [0.3137254901960784, "#33638d"],
+  [0.3764705882352941, "#2c728e"], [0.4392156862745098, "#26828e"], [0.5019607843137255, "#21918c"],
+  [0.5647058823529412, "#1fa088"], [0.6274509803921569, "#28ae80"], [0.6901960784313725, "#3fbc73"],
+  [0.7529411764705882, "#5ec962"], [0.8156862745098039, "#84d44b"], [0.8784313725490196, "#addc30"],
+  [0.9411764705882353, "#d8e219"], [1, "#fde725"]];
+const GRADIENT_STOPS = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]];
+
+function scaleColor(stops, t) {
+  // The colour at t in [0, 1] of a piecewise-linear RGB scale, as "rgb(r, g, b)".
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
+  let k = 1;
+  while (k < stops.length - 1 && stops[k][0] < x) k += 1;
+  const [t0, c0] = stops[k - 1], [t1, c1] = stops[k];
+  const f = t1 > t0 ? (x - t0) / (t1 - t0) : 0;
+  const ch = (c, i) => parseInt(c.slice(1 + 2 * i, 3 + 2 * i), 16);
+  const rgb = [0, 1, 2].map((i) => Math.round(ch(c0, i) + f * (ch(c1, i) - ch(c0, i))));
+  return `rgb(${rgb[0]}, ${rgb[1]}, ${rgb[2]})`;
+}
 
 function svgEl(tag, attrs, parent) {
   const el = document.createElementNS(SVG, tag);
@@ -206,6 +226,9 @@ class Linked {
     // few ms, plotly's text layout a large part of a redraw.
     // Cell borders: drawn here, not as plotly's xgap/ygap, which would make plotly paint the whole plot area
     // into a canvas and PNG-encode it on every redraw; without gaps it draws one pixel per cell.
+    // Coloured cells drawn here only until plotly.js has loaded (or if it never does); then plotly's heatmap
+    // underneath takes over and this group is emptied.
+    const cells = svgEl("g", { class: "lp-cells" }, over);
     const gaps = svgEl("path", { class: "lp-gaps" }, over);
     const numbers = svgEl("g", { class: "lp-numbers" }, over);
     const axes = svgEl("g", { class: "lp-axes" }, over);
@@ -224,7 +247,7 @@ class Linked {
     status.className = "lp-status";
     status.setAttribute("aria-live", "polite");
     fig.appendChild(status);
-    const panel = { grid, fig, title, box, plot, over, top, gaps, numbers, axes, fixed, marks, input, status, drawn: false };
+    const panel = { grid, fig, title, box, plot, over, top, cells, gaps, numbers, axes, fixed, marks, input, status, drawn: false };
     this.bindPanel(panel);
     this.panels[grid] = panel;
     return panel;
@@ -232,7 +255,6 @@ class Linked {
 
   render() {
     const d = this.data;
-    if (!window.Plotly) return;
     const started = performance.now();
     const cs = this.cellSize();
     this.cs = cs;
@@ -283,10 +305,9 @@ class Linked {
       const xs = Array.from({ length: W }, (_, c) => c), ys = Array.from({ length: H }, (_, r) => r);
       const trace = {
         type: "heatmap", name: "grid", z, x: xs, y: ys, zmin: g.zmin, zmax: g.zmax,
-        colorscale: g.kind === "gradient" ? GRADIENT : VIRIDIS, reversescale: g.kind === "gradient" ? false : false,
+        colorscale: g.kind === "gradient" ? GRADIENT_STOPS : VIRIDIS,
         showscale: false, hoverinfo: "skip",
       };
-      if (g.kind === "gradient") trace.colorscale = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]];
 
       const ticks = (lo, hi) => {
         const n = hi - lo + 1;
@@ -323,9 +344,16 @@ class Linked {
         p.signature = signature;
         // Same size and axes (an edit): only the heatmap's z and colour range go to plotly, which then skips the
         // layout and axes work that Plotly.react does on every call.
-        if (p.drawn && shape === p.shape) window.Plotly.restyle(p.plot, { z: [z], zmin: [g.zmin], zmax: [g.zmax] });
-        else if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
-        else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
+        if (!this.usesPlotly) {
+          const bands = shapes.map((b) => [b.x0, b.x1, b.y0, b.y1]);
+          later.push(() => this.drawCells(p, g, z, bands, shape));
+        } else {
+          if (p.drawn && shape === p.shape) window.Plotly.restyle(p.plot, { z: [z], zmin: [g.zmin], zmax: [g.zmax] });
+          else if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
+          else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
+          // Plotly drew the cells in this same task: the overlay's stand-ins go before the next paint.
+          if (p.cells.firstChild) { p.cells.replaceChildren(); p.cellsKey = ""; }
+        }
         p.shape = shape;
         const [xt, yt] = [ticks(rg.c0, rg.c1), ticks(rg.r0, rg.r1)];
         later.push(() => { this.drawNumbers(p, g, cs, fontSize); this.drawGaps(p, g, cs); this.drawAxes(p, xt, yt, cs, tickSize, color); });
@@ -405,6 +433,51 @@ class Linked {
       }
     }
     if (!same) p.numbers.replaceChildren(frag);
+  }
+
+  drawCells(p, g, z, bands, shape) {
+    // The colour layer while plotly.js is not there: the NaN-grey plot area, the padding bands, one rect per cell.
+    // Same size as before: only the fills change (an edit).
+    const [H, W] = g.shape;
+    const stops = g.kind === "gradient" ? GRADIENT_STOPS : VIRIDIS_STOPS;
+    const span = g.zmax - g.zmin;
+    const fill = (v) => scaleColor(stops, span > 0 ? (v - g.zmin) / span : 0.5);
+    const cs = this.cs, { r0, c0, nr, nc } = p.geom;
+    const px = (c) => MARGIN.l + (c - c0) * cs, py = (r) => MARGIN.t + (r - r0) * cs;
+    if (p.cellsKey === shape && p.cellRects) {
+      p.cellRects.forEach((el, k) => {
+        const v = z[Math.floor(k / W)][k % W];
+        const want = v === null ? "none" : fill(v);
+        if (el.dataset.fill !== want) { el.dataset.fill = want; el.style.fill = want; }
+      });
+      return;
+    }
+    const frag = document.createDocumentFragment();
+    // Fills as inline styles: the stylesheet's ".lp-over rect { fill: none }" outranks a fill attribute.
+    svgEl("rect", { x: MARGIN.l, y: MARGIN.t, width: nc * cs, height: nr * cs, style: `fill: ${NAN_COLOR}`,
+      class: "lp-cell-bg" }, frag);
+    for (const [x0, x1, y0, y1] of bands) {
+      svgEl("rect", { x: px(x0 + 0.5), y: py(y0 + 0.5), width: (x1 - x0) * cs, height: (y1 - y0) * cs, style: `fill: ${PADDING_COLOR}`,
+        class: "lp-cell-pad" }, frag);
+    }
+    p.cellRects = [];
+    for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) {
+      const v = z[r][c];
+      const want = v === null ? "none" : fill(v);
+      p.cellRects.push(svgEl("rect", { x: px(c), y: py(r), width: cs, height: cs, style: `fill: ${want}`,
+        "data-fill": want, class: "lp-cell", "data-r": r, "data-c": c }, frag));
+    }
+    p.cells.replaceChildren(frag);
+    p.cellsKey = shape;
+  }
+
+  plotlyArrived() {
+    // plotly.js has loaded: every grid is drawn again with it, which empties the overlay's colour layer.
+    if (this.usesPlotly) return;
+    this.usesPlotly = true;
+    this.root.dataset.colour = "plotly";
+    for (const p of Object.values(this.panels)) p.signature = "";
+    if (this.data) this.render();
   }
 
   drawGaps(p, g, cs) {
@@ -964,9 +1037,17 @@ export default function (component) {
     inst = new Linked(parentElement);
     INSTANCES.set(parentElement, inst);
   }
-  loadPlotly(data.plotly_src).then(() => inst.update(data, setTriggerValue)).catch((err) => {
-    inst.help.textContent = `The grids could not be drawn: ${err.message}`;
-  });
+  // Drawn at once: until plotly.js has loaded (its evaluation alone takes a second or two), the overlay colours the
+  // cells itself; then plotly takes over the colour layer and nothing else changes.
+  if (window.Plotly) inst.usesPlotly = true;
+  inst.root.dataset.colour = inst.usesPlotly ? "plotly" : "svg";
+  inst.update(data, setTriggerValue);
+  if (!inst.usesPlotly) {
+    loadPlotly(data.plotly_src).then(() => inst.plotlyArrived()).catch(() => {
+      // The grids are complete without it: the overlay's colours stay (and a later payload tries again).
+      inst.root.dataset.colour = "svg";
+    });
+  }
   document.addEventListener("keydown", inst.escListener || (inst.escListener = (ev) => {
     if (ev.key === "Escape" && !inst.editing && inst.pinned && !inst.root.contains(document.activeElement)) inst.clearPin();
   }));
