@@ -1,5 +1,7 @@
 // The linked picture's browser side: draws x, y, dL/dy and dL/dx from the server's payload
 // (figures/linked.py) with plotly.js, and highlights windows on hover without a round trip.
+// plotly.js draws only the coloured cells (a heatmap); numbers, borders, indices and marks are an SVG overlay.
+// Until plotly.js has loaded (or if it cannot), the overlay colours the cells itself, with the same scales.
 // No pooling here: which cells form a window, who receives what and every number come in
 // the payload. Only committed edits and pinned cells go back, as the "event" trigger.
 
@@ -483,6 +485,10 @@ class Linked {
   drawGaps(p, g, cs) {
     // One-pixel lines between the grid's cells (not the padding), where plotly's 1 px gaps used to be.
     const [H, W] = g.shape;
+    // An edit changes no line: skip the rewrite (a new path would be laid out and painted again).
+    const key = [H, W, cs, p.geom.r0, p.geom.c0].join("|");
+    if (key === p.gapsKey) return;
+    p.gapsKey = key;
     if (cs < 12) { p.gaps.setAttribute("d", ""); return; }
     const x0 = MARGIN.l - p.geom.c0 * cs, y0 = MARGIN.t - p.geom.r0 * cs;
     const parts = [];
@@ -493,6 +499,10 @@ class Linked {
 
   drawAxes(p, cols, rows, cs, size, color) {
     // Row and column indices in the margins, where plotly put its tick labels (same classes, so tests find them).
+    // Kept as they are when nothing about them changed (an edit of a value).
+    const key = [cols.join(","), rows.join(","), cs, size, color, p.geom.r0, p.geom.c0].join("|");
+    if (key === p.axesKey) return;
+    p.axesKey = key;
     const frag = document.createDocumentFragment();
     const label = (cls, attrs, value) => {
       const g = svgEl("g", { class: cls }, frag);
