@@ -344,12 +344,13 @@ class Linked {
       const signature = [shape, g.zmin, g.zmax, g.v.join(",")].join("|");
       if (signature !== p.signature) {
         p.signature = signature;
-        // Same size and axes (an edit): only the heatmap's z and colour range go to plotly, which then skips the
-        // layout and axes work that Plotly.react does on every call.
         if (!this.usesPlotly) {
+          // plotly.js not there yet: the overlay colours the cells (with the overlay's other layers, below).
           const bands = shapes.map((b) => [b.x0, b.x1, b.y0, b.y1]);
           later.push(() => this.drawCells(p, g, z, bands, shape));
         } else {
+          // Same size and axes (an edit): only the heatmap's z and colour range go to plotly, which then skips the
+          // layout and axes work that Plotly.react does on every call.
           if (p.drawn && shape === p.shape) window.Plotly.restyle(p.plot, { z: [z], zmin: [g.zmin], zmax: [g.zmax] });
           else if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
           else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
