@@ -11,12 +11,25 @@ let plotlyLoading = null;
 function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotlyLoading) {
+    const href = new URL(src, document.baseURI).href;
+    // The download starts now; the script, whose evaluation is one long task of a second or more, is added only
+    // after the next frame, so that the grids the overlay has just drawn reach the screen first.
+    const preload = document.createElement("link");
+    Object.assign(preload, { rel: "preload", as: "script", href });
+    document.head.appendChild(preload);
     plotlyLoading = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = new URL(src, document.baseURI).href;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => { plotlyLoading = null; reject(new Error("plotly.js did not load")); };
-      document.head.appendChild(script);
+      let added = false;
+      const add = () => {
+        if (added) return;
+        added = true;
+        const script = document.createElement("script");
+        script.src = href;
+        script.onload = () => resolve(window.Plotly);
+        script.onerror = () => { plotlyLoading = null; reject(new Error("plotly.js did not load")); };
+        document.head.appendChild(script);
+      };
+      requestAnimationFrame(() => setTimeout(add, 0));
+      setTimeout(add, 250);  // a hidden tab runs no animation frames
     });
   }
   return plotlyLoading;
