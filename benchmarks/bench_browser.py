@@ -12,8 +12,14 @@ Chromium with Playwright, and prints one line per figure, in milliseconds:
   first frame where x holds the new value and all four grids were redrawn from the server's
   answer (one round trip).
 - link_to_grids_warm: a shared link opened in a new browser context (empty cache) on a
-  running server -> all four grids drawn (from the page's navigation start).
-- link_to_grids_cold: the same with a freshly started server for every trial.
+  running server -> all four grids drawn (from the page's navigation start): cells coloured,
+  either by the picture's own overlay (before plotly.js has loaded) or by plotly's heatmap.
+- link_to_plotly_warm: the same links -> plotly's heatmap layer drawn on all four grids
+  (plotly.js fetched and evaluated, and the colour layer handed over to it).
+- link_to_grids_cold: as link_to_grids_warm with a freshly started server for every trial.
+- link_floor_minimal_app: the platform floor for the link figures: benchmarks/floor_app/app.py
+  (one components-v2 element drawing four placeholder grids at mount, same ready probe) on its
+  own server, opened the same way.
 - server_per_edit_16x16: one in-place edit sent over the websocket as the browser sends it
   (the picture's fragment rerun) -> script finished; plus the server's CPU time per edit.
 
@@ -21,6 +27,8 @@ Targets (issue 9): hover <= 16 ms and no message; edit 16x16 <= 150 ms (first ba
 64x64 <= 400 ms; warm link <= 1.5 s; server per edit <= 20 ms. This script asserts nothing.
 
     python benchmarks/bench_browser.py [--trials 20] [--cold-trials 20] [--only NAME ...]
+
+NAME is one of hover, edit, link, cold, server, floor (default: all but floor).
 """
 
 from __future__ import annotations
@@ -97,13 +105,16 @@ EDIT_PROBE = """
 }
 """
 
+# window.__ready: the first frame with all four grids' cells coloured (by the overlay or by plotly);
+# window.__plotly: the first frame with plotly's heatmap layer on all four.
 READY_PROBE = """
 (() => {
   const names = ["x", "y", "dL/dy", "dL/dx"];
+  const all = (sel) => names.every((n) => document.querySelector(`[aria-label="${n}"] ${sel}`));
   const check = () => {
-    if (names.every((n) => document.querySelector(`[aria-label="${n}"] .js-plotly-plot .heatmaplayer`))) {
-      window.__ready = performance.now();
-    } else requestAnimationFrame(check);
+    const plotly = all(".js-plotly-plot .heatmaplayer");
+    if (window.__ready === undefined && (plotly || all(".lp-cells rect.lp-cell"))) window.__ready = performance.now();
+    if (plotly) window.__plotly = performance.now(); else requestAnimationFrame(check);
   };
   requestAnimationFrame(check);
 })();
@@ -159,14 +170,28 @@ def edit_trials(browser, url: str, side: int, trials: int) -> list[float]:
     return values
 
 
-def link_trial(browser, url: str) -> float:
+def link_trial(browser, url: str, plotly: bool = False, path: str = "") -> float | tuple[float, float]:
+    """Milliseconds from navigation start to the four grids drawn (and, with ``plotly``, to plotly's heatmaps)."""
     page = new_page(browser)
     page.add_init_script(READY_PROBE)
-    page.goto(f"{url}/?{grid_query(16)}&sel=1,1")
+    page.goto(f"{url}/{path}" if path else f"{url}/?{grid_query(16)}&sel=1,1")
     page.wait_for_function("() => window.__ready !== undefined", timeout=60_000)
     value = page.evaluate("() => window.__ready")
+    if plotly:
+        page.wait_for_function("() => window.__plotly !== undefined", timeout=60_000)
+        value = (value, page.evaluate("() => window.__plotly"))
     page.context.close()
     return value
+
+
+def floor_trials(browser, trials: int) -> list[float]:
+    """The minimal app of benchmarks/floor_app on its own server: navigation start to four placeholder grids."""
+    process, url = start_server(cwd=ROOT / "benchmarks" / "floor_app")
+    try:
+        link_trial(browser, url, path="?warm=1")  # the server's first run, not timed, as for the app
+        return [link_trial(browser, url, path="?floor=1") for _ in range(trials)]
+    finally:
+        stop_server(process)
 
 
 async def _server_edits(url: str, pid: int, side: int, trials: int) -> tuple[list[float], float]:
@@ -202,7 +227,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--cold-trials", type=int, default=20)
-    parser.add_argument("--only", nargs="*", default=None, help="hover, edit, link, cold, server")
+    parser.add_argument("--only", nargs="*", default=None, help="hover, edit, link, cold, server, floor")
     args = parser.parse_args(argv)
     only = set(args.only or ["hover", "edit", "link", "cold", "server"])
 
@@ -221,7 +246,11 @@ def main(argv=None) -> None:
                 print(line("edit_to_grids_16x16", edit_trials(browser, url, 16, args.trials)), flush=True)
                 print(line("edit_to_grids_64x64", edit_trials(browser, url, 64, args.trials)), flush=True)
             if "link" in only:
-                print(line("link_to_grids_warm", [link_trial(browser, url) for _ in range(args.trials)]), flush=True)
+                pairs = [link_trial(browser, url, plotly=True) for _ in range(args.trials)]
+                print(line("link_to_grids_warm", [first for first, _ in pairs]), flush=True)
+                print(line("link_to_plotly_warm", [full for _, full in pairs]), flush=True)
+            if "floor" in only:
+                print(line("link_floor_minimal_app", floor_trials(browser, args.trials)), flush=True)
             if "server" in only:
                 # Playwright's sync API keeps an event loop in this thread: the client gets its own thread.
                 with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:

@@ -1,5 +1,7 @@
 // The linked picture's browser side: draws x, y, dL/dy and dL/dx from the server's payload
 // (figures/linked.py) with plotly.js, and highlights windows on hover without a round trip.
+// plotly.js draws only the coloured cells (a heatmap); numbers, borders, indices and marks are an SVG overlay.
+// Until plotly.js has loaded (or if it cannot), the overlay colours the cells itself, with the same scales.
 // No pooling here: which cells form a window, who receives what and every number come in
 // the payload. Only committed edits and pinned cells go back, as the "event" trigger.
 
@@ -9,12 +11,25 @@ let plotlyLoading = null;
 function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotlyLoading) {
+    const href = new URL(src, document.baseURI).href;
+    // The download starts now; the script, whose evaluation is one long task of a second or more, is added only
+    // after the next frame, so that the grids the overlay has just drawn reach the screen first.
+    const preload = document.createElement("link");
+    Object.assign(preload, { rel: "preload", as: "script", href });
+    document.head.appendChild(preload);
     plotlyLoading = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = new URL(src, document.baseURI).href;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => { plotlyLoading = null; reject(new Error("plotly.js did not load")); };
-      document.head.appendChild(script);
+      let added = false;
+      const add = () => {
+        if (added) return;
+        added = true;
+        const script = document.createElement("script");
+        script.src = href;
+        script.onload = () => resolve(window.Plotly);
+        script.onerror = () => { plotlyLoading = null; reject(new Error("plotly.js did not load")); };
+        document.head.appendChild(script);
+      };
+      requestAnimationFrame(() => setTimeout(add, 0));
+      setTimeout(add, 250);  // a hidden tab runs no animation frames
     });
   }
   return plotlyLoading;
@@ -25,7 +40,27 @@ const MARGIN = { l: 26, r: 4, t: 20, b: 4 };
 const PADDING_COLOR = "#d9d9d9";
 const NAN_COLOR = "#a0a0a0";
 const VIRIDIS = "Viridis";
-const GRADIENT = "RdBu";
+// plotly.js's own Viridis stops, and the gradient scale handed to plotly below: the overlay colours cells with
+// the same stops (linear in RGB, as plotly's heatmap does) until plotly.js has loaded.
+const VIRIDIS_STOPS = [[0, "#440154"], [0.06274509803921569, "#48186a"], [0.12549019607843137, "#472d7b"],
+  [0.18823529411764706, "#424086"], [0.25098039215686274, "#3b528b"], [0.3137254901960784, "#33638d"],
+  [0.3764705882352941, "#2c728e"], [0.4392156862745098, "#26828e"], [0.5019607843137255, "#21918c"],
+  [0.5647058823529412, "#1fa088"], [0.6274509803921569, "#28ae80"], [0.6901960784313725, "#3fbc73"],
+  [0.7529411764705882, "#5ec962"], [0.8156862745098039, "#84d44b"], [0.8784313725490196, "#addc30"],
+  [0.9411764705882353, "#d8e219"], [1, "#fde725"]];
+const GRADIENT_STOPS = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]];
+
+function scaleColor(stops, t) {
+  // The colour at t in [0, 1] of a piecewise-linear RGB scale, as "rgb(r, g, b)".
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
+  let k = 1;
+  while (k < stops.length - 1 && stops[k][0] < x) k += 1;
+  const [t0, c0] = stops[k - 1], [t1, c1] = stops[k];
+  const f = t1 > t0 ? (x - t0) / (t1 - t0) : 0;
+  const ch = (c, i) => parseInt(c.slice(1 + 2 * i, 3 + 2 * i), 16);
+  const rgb = [0, 1, 2].map((i) => Math.round(ch(c0, i) + f * (ch(c1, i) - ch(c0, i))));
+  return `rgb(${rgb[0]}, ${rgb[1]}, ${rgb[2]})`;
+}
 
 function svgEl(tag, attrs, parent) {
   const el = document.createElementNS(SVG, tag);
@@ -48,6 +83,7 @@ class Linked {
     this.parent = parent;
     this.root = parent.querySelector(".lp-root") || parent.appendChild(document.createElement("div"));
     this.root.classList.add("lp-root");
+    this.root.linked = this;  // for benchmarks/ and the profiling scripts: the instance that draws this root
     this.row = document.createElement("div");
     this.row.className = "lp-row";
     this.root.appendChild(this.row);
@@ -71,10 +107,16 @@ class Linked {
     this.events = 0;
     this.draws = 0;
     this.width = 0;
-    this.resize = new ResizeObserver(() => {
-      const w = this.root.clientWidth;
+    // The root's width and the window's height, kept from the observers: reading clientWidth or innerHeight in
+    // render() would force a layout of the whole page Streamlit has just re-rendered, inside our task.
+    this.rootWidth = 0;
+    this.viewHeight = window.innerHeight;
+    this.resize = new ResizeObserver((entries) => {
+      const w = entries[entries.length - 1].contentRect.width;
+      this.rootWidth = w;
       if (this.data && Math.abs(w - this.width) > 2) this.render();
     });
+    window.addEventListener("resize", () => { this.viewHeight = window.innerHeight; });
     this.resize.observe(this.root);
   }
 
@@ -130,8 +172,9 @@ class Linked {
   cellSize() {
     const d = this.data;
     const fs = d.font_scale || 1;
-    const width = Math.max(200, this.root.clientWidth);
-    this.width = this.root.clientWidth;
+    if (!this.rootWidth) this.rootWidth = this.root.clientWidth;
+    const width = Math.max(200, this.rootWidth);
+    this.width = this.rootWidth;
     const cols = { x: 0, y: 0, dy: 0, dx: 0 };
     const rows = { x: 0, y: 0, dy: 0, dx: 0 };
     for (const g of d.show) {
@@ -144,7 +187,7 @@ class Linked {
     const totalCols = d.show.reduce((s, g) => s + cols[g], 0);
     const maxRows = Math.max(...d.show.map((g) => rows[g]));
     // The tallest grid may use about half the window's height, so the math below stays on screen.
-    const heightCap = Math.max(160, Math.min(window.innerHeight * 0.5, 720 * fs));
+    const heightCap = Math.max(160, Math.min(this.viewHeight * 0.5, 720 * fs));
     const maxCell = 64 * fs;
     // Presenting, a cell may push the picture past the height cap up to FLOOR px (60 px reads from the back
     // row), as far as the width allows: fit(w, h) is the cell for width fit w and height fit h.
@@ -198,11 +241,17 @@ class Linked {
     // few ms, plotly's text layout a large part of a redraw.
     // Cell borders: drawn here, not as plotly's xgap/ygap, which would make plotly paint the whole plot area
     // into a canvas and PNG-encode it on every redraw; without gaps it draws one pixel per cell.
+    // Coloured cells drawn here only until plotly.js has loaded (or if it never does); then plotly's heatmap
+    // underneath takes over and this group is emptied.
+    const cells = svgEl("g", { class: "lp-cells" }, over);
     const gaps = svgEl("path", { class: "lp-gaps" }, over);
     const numbers = svgEl("g", { class: "lp-numbers" }, over);
     const axes = svgEl("g", { class: "lp-axes" }, over);
     const fixed = svgEl("g", { class: "lp-fixed" }, over);
-    const marks = svgEl("g", { class: "lp-marks" }, over);
+    // Hover marks live in an SVG of their own on top (no pointer events: the one below takes the mouse), so a hover
+    // invalidates a handful of rects, not the SVG that holds hundreds of numbers.
+    const top = svgEl("svg", { class: "lp-over lp-top", "aria-hidden": "true" }, box);
+    const marks = svgEl("g", { class: "lp-marks" }, top);
     const input = document.createElement("input");
     input.className = "lp-input";
     input.setAttribute("aria-label", `edit ${this.name(grid)}`);
@@ -213,7 +262,7 @@ class Linked {
     status.className = "lp-status";
     status.setAttribute("aria-live", "polite");
     fig.appendChild(status);
-    const panel = { grid, fig, title, box, plot, over, gaps, numbers, axes, fixed, marks, input, status, drawn: false };
+    const panel = { grid, fig, title, box, plot, over, top, cells, gaps, numbers, axes, fixed, marks, input, status, drawn: false };
     this.bindPanel(panel);
     this.panels[grid] = panel;
     return panel;
@@ -221,7 +270,6 @@ class Linked {
 
   render() {
     const d = this.data;
-    if (!window.Plotly) return;
     const started = performance.now();
     const cs = this.cellSize();
     this.cs = cs;
@@ -237,7 +285,9 @@ class Linked {
       this.stack = document.createElement("div");
       this.stack.className = "lp-stack";
     }
-    const color = getComputedStyle(this.root).color || "#31333f";
+    // The text colour (theme) is read once, then checked in the next frame, when styles are computed anyway.
+    if (!this.color) this.color = getComputedStyle(this.root).color || "#31333f";
+    const color = this.color;
     for (const name of Object.keys(this.panels)) {
       if (!d.show.includes(name)) { this.panels[name].fig.remove(); delete this.panels[name]; }
     }
@@ -254,8 +304,7 @@ class Linked {
       Object.assign(p.box.dataset, { cs: String(cs), r0: String(rg.r0), c0: String(rg.c0) });
       p.box.style.width = `${w}px`;
       p.box.style.height = `${h}px`;
-      p.over.setAttribute("width", w);
-      p.over.setAttribute("height", h);
+      for (const svg of [p.over, p.top]) { svg.setAttribute("width", w); svg.setAttribute("height", h); }
       p.fig.style.width = `${w}px`;
       const g = d.grids[grid];
       const [H, W] = g.shape;
@@ -271,10 +320,9 @@ class Linked {
       const xs = Array.from({ length: W }, (_, c) => c), ys = Array.from({ length: H }, (_, r) => r);
       const trace = {
         type: "heatmap", name: "grid", z, x: xs, y: ys, zmin: g.zmin, zmax: g.zmax,
-        colorscale: g.kind === "gradient" ? GRADIENT : VIRIDIS, reversescale: g.kind === "gradient" ? false : false,
+        colorscale: g.kind === "gradient" ? GRADIENT_STOPS : VIRIDIS,
         showscale: false, hoverinfo: "skip",
       };
-      if (g.kind === "gradient") trace.colorscale = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]];
 
       const ticks = (lo, hi) => {
         const n = hi - lo + 1;
@@ -305,11 +353,24 @@ class Linked {
       };
       const config = { displayModeBar: false, staticPlot: true, responsive: false };
       // A grid whose numbers, colours and size did not change (dL/dy after an edit of x) is left as is.
-      const signature = [cs, fs, g.zmin, g.zmax, rg.r0, rg.r1, rg.c0, rg.c1, color, g.v.join(",")].join("|");
+      const shape = [cs, fs, rg.r0, rg.r1, rg.c0, rg.c1, H, W, g.kind, color].join("|");
+      const signature = [shape, g.zmin, g.zmax, g.v.join(",")].join("|");
       if (signature !== p.signature) {
         p.signature = signature;
-        if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
-        else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
+        if (!this.usesPlotly) {
+          // plotly.js not there yet: the overlay colours the cells (with the overlay's other layers, below).
+          const bands = shapes.map((b) => [b.x0, b.x1, b.y0, b.y1]);
+          later.push(() => this.drawCells(p, g, z, bands, shape));
+        } else {
+          // Same size and axes (an edit): only the heatmap's z and colour range go to plotly, which then skips the
+          // layout and axes work that Plotly.react does on every call.
+          if (p.drawn && shape === p.shape) window.Plotly.restyle(p.plot, { z: [z], zmin: [g.zmin], zmax: [g.zmax] });
+          else if (p.drawn) window.Plotly.react(p.plot, [trace], layout, config);
+          else { window.Plotly.newPlot(p.plot, [trace], layout, config); p.drawn = true; }
+          // Plotly drew the cells in this same task: the overlay's stand-ins go before the next paint.
+          if (p.cells.firstChild) { p.cells.replaceChildren(); p.cellsKey = ""; }
+        }
+        p.shape = shape;
         const [xt, yt] = [ticks(rg.c0, rg.c1), ticks(rg.r0, rg.r1)];
         later.push(() => { this.drawNumbers(p, g, cs, fontSize); this.drawGaps(p, g, cs); this.drawAxes(p, xt, yt, cs, tickSize, color); });
       }
@@ -325,6 +386,13 @@ class Linked {
     this.highlight();
     this.draws += 1;
     this.root.dataset.draws = String(this.draws);
+    if (!this.colorCheck) {
+      this.colorCheck = requestAnimationFrame(() => {
+        this.colorCheck = 0;
+        const now = getComputedStyle(this.root).color || "#31333f";
+        if (now !== this.color) { this.color = now; this.render(); }
+      });
+    }
     // For benchmarks/bench_browser.py: when and how long the last draw took.
     this.root.dataset.renderStart = started.toFixed(1);
     this.root.dataset.renderMs = (performance.now() - started).toFixed(1);
@@ -383,9 +451,58 @@ class Linked {
     if (!same) p.numbers.replaceChildren(frag);
   }
 
+  drawCells(p, g, z, bands, shape) {
+    // The colour layer while plotly.js is not there: the NaN-grey plot area, the padding bands, one rect per cell.
+    // Same size as before: only the fills change (an edit).
+    const [H, W] = g.shape;
+    const stops = g.kind === "gradient" ? GRADIENT_STOPS : VIRIDIS_STOPS;
+    const span = g.zmax - g.zmin;
+    const fill = (v) => scaleColor(stops, span > 0 ? (v - g.zmin) / span : 0.5);
+    const cs = this.cs, { r0, c0, nr, nc } = p.geom;
+    const px = (c) => MARGIN.l + (c - c0) * cs, py = (r) => MARGIN.t + (r - r0) * cs;
+    if (p.cellsKey === shape && p.cellRects) {
+      p.cellRects.forEach((el, k) => {
+        const v = z[Math.floor(k / W)][k % W];
+        const want = v === null ? "none" : fill(v);
+        if (el.dataset.fill !== want) { el.dataset.fill = want; el.style.fill = want; }
+      });
+      return;
+    }
+    const frag = document.createDocumentFragment();
+    // Fills as inline styles: the stylesheet's ".lp-over rect { fill: none }" outranks a fill attribute.
+    svgEl("rect", { x: MARGIN.l, y: MARGIN.t, width: nc * cs, height: nr * cs, style: `fill: ${NAN_COLOR}`,
+      class: "lp-cell-bg" }, frag);
+    for (const [x0, x1, y0, y1] of bands) {
+      svgEl("rect", { x: px(x0 + 0.5), y: py(y0 + 0.5), width: (x1 - x0) * cs, height: (y1 - y0) * cs, style: `fill: ${PADDING_COLOR}`,
+        class: "lp-cell-pad" }, frag);
+    }
+    p.cellRects = [];
+    for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) {
+      const v = z[r][c];
+      const want = v === null ? "none" : fill(v);
+      p.cellRects.push(svgEl("rect", { x: px(c), y: py(r), width: cs, height: cs, style: `fill: ${want}`,
+        "data-fill": want, class: "lp-cell", "data-r": r, "data-c": c }, frag));
+    }
+    p.cells.replaceChildren(frag);
+    p.cellsKey = shape;
+  }
+
+  plotlyArrived() {
+    // plotly.js has loaded: every grid is drawn again with it, which empties the overlay's colour layer.
+    if (this.usesPlotly) return;
+    this.usesPlotly = true;
+    this.root.dataset.colour = "plotly";
+    for (const p of Object.values(this.panels)) p.signature = "";
+    if (this.data) this.render();
+  }
+
   drawGaps(p, g, cs) {
     // One-pixel lines between the grid's cells (not the padding), where plotly's 1 px gaps used to be.
     const [H, W] = g.shape;
+    // An edit changes no line: skip the rewrite (a new path would be laid out and painted again).
+    const key = [H, W, cs, p.geom.r0, p.geom.c0].join("|");
+    if (key === p.gapsKey) return;
+    p.gapsKey = key;
     if (cs < 12) { p.gaps.setAttribute("d", ""); return; }
     const x0 = MARGIN.l - p.geom.c0 * cs, y0 = MARGIN.t - p.geom.r0 * cs;
     const parts = [];
@@ -396,6 +513,10 @@ class Linked {
 
   drawAxes(p, cols, rows, cs, size, color) {
     // Row and column indices in the margins, where plotly put its tick labels (same classes, so tests find them).
+    // Kept as they are when nothing about them changed (an edit of a value).
+    const key = [cols.join(","), rows.join(","), cs, size, color, p.geom.r0, p.geom.c0].join("|");
+    if (key === p.axesKey) return;
+    p.axesKey = key;
     const frag = document.createDocumentFragment();
     const label = (cls, attrs, value) => {
       const g = svgEl("g", { class: cls }, frag);
@@ -701,9 +822,18 @@ class Linked {
     const p = this.panels[t.grid];
     if (!p) return;
     this.tip.textContent = this.describe(t);
+    this.tip.style.display = "block";
+    // Placed in the next animation frame callback, which runs before that frame's layout and paint: reading sizes
+    // here, right after the outlines were written, would force a layout of the page inside the mouse handler.
+    this.tipPanel = p;
+    if (!this.tipFrame) this.tipFrame = requestAnimationFrame(() => { this.tipFrame = 0; this.placeTip(); });
+  }
+
+  placeTip() {
+    const p = this.tipPanel;
+    if (!p || this.tip.style.display !== "block" || !p.box.isConnected) return;
     const box = p.box.getBoundingClientRect();
     const row = this.row.getBoundingClientRect();
-    this.tip.style.display = "block";
     const tw = this.tip.offsetWidth, th = this.tip.offsetHeight;
     const x = Math.max(4, Math.min(box.left, window.innerWidth - tw - 4));
     let y = (this.twoRows ? box.bottom : row.bottom) + 4;
@@ -863,12 +993,23 @@ class Linked {
 
   commitEditor(dr, dc) {
     const e = this.editing;
-    if (!e) return;
+    if (!e || e.sent) return;
     const p = this.panels[e.grid];
     const text = p.input.value;
     const changed = text !== this.rawText(e.grid, e.r, e.c);
-    // Sent before anything is redrawn here, so that the server works while the browser moves the cursor.
-    if (changed) this.commitCells(e.grid, [[e.r, e.c, text]]);
+    if (changed) {
+      // Sent first; everything drawn here waits for a task after Streamlit's own, which puts the message on the
+      // websocket (setTriggerValue flushes in a setTimeout). Drawing now would make the browser lay out and paint
+      // before that task runs, and the edit would leave ~20 ms later.
+      e.sent = true;  // a second Enter or the blur before that task must not send it again
+      this.commitCells(e.grid, [[e.r, e.c, text]]);
+      setTimeout(() => { if (this.editing === e) this.finishCommit(e, dr, dc); }, 0);
+      return;
+    }
+    this.finishCommit(e, dr, dc);
+  }
+
+  finishCommit(e, dr, dc) {
     this.closeEditor(dr !== 0 || dc !== 0);
     if (dr || dc) {
       const [H, W] = this.shapeOf(e.grid);
@@ -904,9 +1045,11 @@ class Linked {
 
   commitCells(grid, cells) {
     this.send({ type: "edit", grid, cells });
-    // Show what was typed at once, until the server's new payload replaces it.
+    // Show what was typed until the server's new payload replaces it: in a task after Streamlit's send (see
+    // commitEditor), unless the payload came first.
     for (const [r, c, text] of cells) this.pending.push({ grid, r, c, text });
-    this.drawFixed(this.panels[grid], this.cs);
+    const data = this.data;
+    setTimeout(() => { if (this.data === data && this.panels[grid]) this.drawFixed(this.panels[grid], this.cs); }, 0);
   }
 }
 
@@ -918,9 +1061,17 @@ export default function (component) {
     inst = new Linked(parentElement);
     INSTANCES.set(parentElement, inst);
   }
-  loadPlotly(data.plotly_src).then(() => inst.update(data, setTriggerValue)).catch((err) => {
-    inst.help.textContent = `The grids could not be drawn: ${err.message}`;
-  });
+  // Drawn at once: until plotly.js has loaded (its evaluation alone takes a second or two), the overlay colours the
+  // cells itself; then plotly takes over the colour layer and nothing else changes.
+  if (window.Plotly) inst.usesPlotly = true;
+  inst.root.dataset.colour = inst.usesPlotly ? "plotly" : "svg";
+  inst.update(data, setTriggerValue);
+  if (!inst.usesPlotly) {
+    loadPlotly(data.plotly_src).then(() => inst.plotlyArrived()).catch(() => {
+      // The grids are complete without it: the overlay's colours stay (and a later payload tries again).
+      inst.root.dataset.colour = "svg";
+    });
+  }
   document.addEventListener("keydown", inst.escListener || (inst.escListener = (ev) => {
     if (ev.key === "Escape" && !inst.editing && inst.pinned && !inst.root.contains(document.activeElement)) inst.clearPin();
   }));
