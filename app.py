@@ -4,8 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import presentation, shell
+from ui import nodelay, presentation, shell
 
+nodelay.ensure()  # once per process: Streamlit leaves Nagle's algorithm on (ui/nodelay.py says why)
 shell.leave_pages_folder_mode()
 # A material icon Streamlit draws itself: an arbitrary character such as "▦" is not an emoji Streamlit
 # knows, so it became an image URL and every browser asked the server for "/%E2%96%A6".
