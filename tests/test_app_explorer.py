@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import pooling
-from tests.apptest_util import grid, linked, run_app, run_page, widget
+from tests.apptest_util import formulas, grid, linked, run_app, run_page, widget
 from ui.codec import DEFAULT_X
 
 # The d2l-style grid these control tests were written for, given as a link so they do not lean on the default
@@ -130,8 +130,7 @@ def test_selecting_an_output_cell_outlines_its_window_and_prints_its_math():
     payload = linked(at)
     assert payload["sel"] == [1, 1]
     assert payload["rows"][1] == [2, 3] and payload["cols"][1] == [2, 3]
-    latex = [e.value for e in at.get("latex")] if at.get("latex") else [m.value for m in at.markdown]
-    joined = " ".join(latex)
+    joined = " ".join(formulas(at))
     assert "y_{1,1}" in joined and r"\boxed{4}" in joined
     assert any("x[3, 3]" in m.value for m in at.markdown)
 
