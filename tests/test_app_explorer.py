@@ -190,3 +190,19 @@ def test_big_grids_run(size):
     assert not at.exception
     res, dx = core(x, 3, stride=1)
     assert np.array_equal(grid(at, "dx"), dx)
+
+
+def test_a_cell_that_wins_overlapping_windows_prints_its_sum():
+    # By hand: with 3x3 windows at stride 1, each of the four windows of this x has its only maximum, 9, at
+    # x[1, 1]; so dL/dx[1, 1] is the sum of all four dL/dy values, 1 + 2 + 3 + (−1) = 5.
+    at = run_page(query={"x": "0,5,1,0;2,9,3,1;4,1,3,8;7,7,0,2", "k": "3", "s": "1", "dy": "1,2;3,-1", "sel": "0,1"})
+    assert not at.exception
+    paragraphs = [part for m in at.markdown for part in m.value.split("\n\n")]
+    want = "dL/dx[1, 1] = 1 + 2 + 3 + (-1) = 5, from y[0, 0], y[0, 1], y[1, 0], y[1, 1]: overlapping windows add up."
+    assert want in paragraphs
+
+
+def test_a_cell_that_wins_one_window_prints_no_sum():
+    at = run_page(query={**SEED, "sel": "1,1"})  # 2x2 windows at stride 2: no window overlaps another
+    assert not at.exception
+    assert not [m.value for m in at.markdown if "overlapping windows add up" in m.value]

@@ -159,6 +159,8 @@ def overlap_sums(p: Pooled, i: int, j: int) -> list[str]:
     what every window sends it, e.g. ``dL/dx[1, 1] = 1 + 2 + (-1) = 2, from y[0, 0], y[0, 1], y[1, 0]``."""
     lines = []
     for r, c in p.receivers(i, j):
+        if p.win_counts[r, c] < 2:  # one window pays this cell: no sum (and p.contributions is not needed)
+            continue
         parts = p.contributions.get((int(r), int(c)), [])
         if len(parts) < 2:
             continue
