@@ -77,10 +77,19 @@ LINKED_JS_FILE = f"linked-{hashlib.sha256(LINKED_JS.encode()).hexdigest()[:12]}.
 
 LOADER_JS = """
 // Imports the picture's code (ui/linked.js, served from static/ and cached by the browser) once per page,
-// so that each rerun's message carries the payload only, not 45 KB of script.
+// so that each rerun's message carries the payload only, not 45 KB of script. plotly.js, which that code
+// loads next, is fetched meanwhile (a preload only fills the cache: the code's own script tag runs it).
 const SRC = "app/static/%s";
+const PLOTLY = "app/static/%s";
 let loading = null;
 export default function (component) {
+  if (!loading && !window.Plotly) {
+    const hint = document.createElement("link");
+    hint.rel = "preload";
+    hint.as = "script";
+    hint.href = new URL(PLOTLY, document.baseURI).href;
+    document.head.appendChild(hint);
+  }
   loading = loading || import(new URL(SRC, document.baseURI).href);
   loading.then((m) => m.default(component)).catch((err) => {
     loading = null;
@@ -93,7 +102,7 @@ export default function (component) {
 
 def component_js() -> str:
     """The component's JS: the small loader when ``static/`` holds linked.js, else linked.js itself."""
-    return LOADER_JS % LINKED_JS_FILE if _install_static(LINKED_JS_FILE, text=LINKED_JS) else LINKED_JS
+    return LOADER_JS % (LINKED_JS_FILE, PLOTLY_FILE) if _install_static(LINKED_JS_FILE, text=LINKED_JS) else LINKED_JS
 
 
 _component = st.components.v2.component(
