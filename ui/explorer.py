@@ -190,21 +190,20 @@ def selection_box(p: Pooled, cell: tuple[int, int]) -> None:
 def window_panel(p: Pooled, cell: tuple[int, int], *, math_first: bool = False) -> None:
     """The selected window's math with its numbers, and a sentence about it (``math_first``: the math on top).
 
-    One markdown element (the formulas as ``$$`` blocks): an edit in the picture reruns this with the
-    picture, and every element costs the server and the browser a little on each rerun.
+    The formulas are ``$$`` blocks of one markdown element, the sums and the sentence another: an edit in
+    the picture reruns this with the picture, and every element costs the server and the browser a little
+    on each rerun. The note under the formulas stays a caption (themes and presentation mode style those).
     """
     i, j = cell
-    parts = [] if math_first else [text.window_story(p, i, j)]
+    story = text.window_story(p, i, j)
+    if not math_first:
+        st.markdown(story)
     if p.res.indices[i, j] >= 0:
-        parts += [f"$$\n{line}\n$$" for line in text.window_math(p, i, j)]
-        parts.append(f":gray[:small[{BOXED_NOTE}]]")
-    parts += text.overlap_sums(p, i, j)
-    if math_first:
-        parts.append(text.window_story(p, i, j))
-    st.markdown("\n\n".join(parts))
-
-
-BOXED_NOTE = "Boxed values receive gradient from this window; the window's other cells receive nothing from it."
+        st.markdown("\n\n".join(f"$$\n{line}\n$$" for line in text.window_math(p, i, j)))
+        st.caption("Boxed values receive gradient from this window; the window's other cells receive nothing from it.")
+    after = text.overlap_sums(p, i, j) + ([story] if math_first else [])
+    if after:
+        st.markdown("\n\n".join(after))
 
 
 @st.fragment
