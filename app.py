@@ -4,9 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import nodelay, presentation, shell
+from ui import nodelay, presentation, shell  # noqa: F401 - importing nodelay turns Nagle's algorithm off
 
-nodelay.ensure()  # once per process: Streamlit leaves Nagle's algorithm on (ui/nodelay.py says why)
 shell.leave_pages_folder_mode()
 # A material icon Streamlit draws itself: an arbitrary character such as "▦" is not an emoji Streamlit
 # knows, so it became an image URL and every browser asked the server for "/%E2%96%A6".

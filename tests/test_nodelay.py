@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,13 +36,12 @@ def test_a_socket_made_like_streamlits_starts_with_nagle_on(listener):
     assert _nodelay(listener) == 0
 
 
-def test_ensure_sets_it_on_open_sockets_and_new_connections_inherit_it(listener, monkeypatch):
+def test_it_is_set_on_open_sockets_and_new_connections_inherit_it(listener):
     client = socket.create_connection(listener.getsockname())
     accepted, _ = listener.accept()
     try:
         assert _nodelay(accepted) == 0
-        monkeypatch.setattr(nodelay, "_DONE", [])  # another test (or an AppTest) may have run it already
-        nodelay.ensure()
+        assert nodelay.set_no_delay_everywhere() >= 3  # at least the listener, the client and the accepted end
         assert _nodelay(listener) == 1
         assert _nodelay(accepted) == 1  # the connection that was already open: the session that ran first
         later_client = socket.create_connection(listener.getsockname())
@@ -56,10 +56,10 @@ def test_ensure_sets_it_on_open_sockets_and_new_connections_inherit_it(listener,
         client.close()
 
 
-def test_ensure_runs_once(listener, monkeypatch):
-    monkeypatch.setattr(nodelay, "_DONE", [True])
-    nodelay.ensure()
-    assert _nodelay(listener) == 0
+def test_app_py_imports_it():
+    """Importing ui.nodelay does the work (once per process); app.py must import it."""
+    app = (Path(__file__).resolve().parents[1] / "app.py").read_text(encoding="utf-8")
+    assert "from ui import nodelay" in app
 
 
 def test_non_tcp_sockets_are_left_alone():
