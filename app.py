@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import presentation, shell
+from ui import nodelay, presentation, shell  # noqa: F401 - importing nodelay turns Nagle's algorithm off
 
 shell.leave_pages_folder_mode()
 # A material icon Streamlit draws itself: an arbitrary character such as "▦" is not an emoji Streamlit

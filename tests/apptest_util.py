@@ -130,3 +130,22 @@ def grid(at: AppTest, name: str, key: str = "linked") -> np.ndarray:
 
     g = linked(at, key)["grids"][name]
     return decode_values(g["v"], tuple(g["shape"]))
+
+
+def formulas(at: AppTest) -> list[str]:
+    """Every LaTeX formula the run printed, in order: ``st.latex`` elements and ``$$…$$`` blocks in markdown
+    (the explorer prints its window's math as one markdown element)."""
+    import re
+
+    found = [e.value for e in at.get("latex")]
+    for m in at.markdown:
+        found += [block.strip() for block in re.findall(r"\$\$(.*?)\$\$", m.value, flags=re.S)]
+    return found
+
+
+def link_box(at: AppTest, key: str = "link_box") -> dict:
+    """What the share box (ui/share.py) drawn with ``key=`` was sent: ``{"link": …, "label": …}``."""
+    for element in at.get("bidi_component"):
+        if element.proto.id.endswith(f"-{key}"):
+            return json.loads(element.proto.json)
+    raise KeyError(f"no link box with key {key!r}")

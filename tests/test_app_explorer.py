@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import pooling
-from tests.apptest_util import grid, linked, run_app, run_page, widget
+from tests.apptest_util import formulas, grid, linked, run_app, run_page, widget
 from ui.codec import DEFAULT_X
 
 # The d2l-style grid these control tests were written for, given as a link so they do not lean on the default
@@ -130,8 +130,7 @@ def test_selecting_an_output_cell_outlines_its_window_and_prints_its_math():
     payload = linked(at)
     assert payload["sel"] == [1, 1]
     assert payload["rows"][1] == [2, 3] and payload["cols"][1] == [2, 3]
-    latex = [e.value for e in at.get("latex")] if at.get("latex") else [m.value for m in at.markdown]
-    joined = " ".join(latex)
+    joined = " ".join(formulas(at))
     assert "y_{1,1}" in joined and r"\boxed{4}" in joined
     assert any("x[3, 3]" in m.value for m in at.markdown)
 
@@ -191,3 +190,19 @@ def test_big_grids_run(size):
     assert not at.exception
     res, dx = core(x, 3, stride=1)
     assert np.array_equal(grid(at, "dx"), dx)
+
+
+def test_a_cell_that_wins_overlapping_windows_prints_its_sum():
+    # By hand: with 3x3 windows at stride 1, each of the four windows of this x has its only maximum, 9, at
+    # x[1, 1]; so dL/dx[1, 1] is the sum of all four dL/dy values, 1 + 2 + 3 + (−1) = 5.
+    at = run_page(query={"x": "0,5,1,0;2,9,3,1;4,1,3,8;7,7,0,2", "k": "3", "s": "1", "dy": "1,2;3,-1", "sel": "0,1"})
+    assert not at.exception
+    paragraphs = [part for m in at.markdown for part in m.value.split("\n\n")]
+    want = "dL/dx[1, 1] = 1 + 2 + 3 + (-1) = 5, from y[0, 0], y[0, 1], y[1, 0], y[1, 1]: overlapping windows add up."
+    assert want in paragraphs
+
+
+def test_a_cell_that_wins_one_window_prints_no_sum():
+    at = run_page(query={**SEED, "sel": "1,1"})  # 2x2 windows at stride 2: no window overlaps another
+    assert not at.exception
+    assert not [m.value for m in at.markdown if "overlapping windows add up" in m.value]

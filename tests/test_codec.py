@@ -176,6 +176,14 @@ def test_format_grid_layout():
     assert format_grid(np.array([[1.0, 2.0], [3.0, 4.5]])) == "1,2;3,4.5"
 
 
+def test_format_grid_writes_each_number_as_format_number_does():
+    """format_grid looks small whole numbers up in a table: the table agrees with format_number, and the
+    values it leaves out (0, -0.0, NaN, 1000 and up) still come out as format_number writes them."""
+    values = [float(k) for k in range(-1200, 1201)] + [-0.0, 0.0, np.nan, 0.5, -999.5, 1e3, 1e6]
+    row = np.array([values])
+    assert format_grid(row).split(",") == [format_number(v) for v in values]
+
+
 def test_format_grid_special_values_round_trip():
     a = np.array([[np.nan, np.inf, -np.inf], [-0.0, 5e-324, np.finfo(np.float64).max]])
     text = format_grid(a)

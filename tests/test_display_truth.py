@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.apptest_util import grid, linked, run_page
+from tests.apptest_util import formulas, grid, linked, run_page
 
 # --------------------------------------------------------------------------- the outline on padded views
 
@@ -75,7 +75,7 @@ def matrix_cells(latex: str) -> list[list[str]]:
 def test_the_window_math_boxes_exactly_the_cells_the_rule_pays(rule):
     at = run_page("pages/explorer.py", {**TIED, "tie": rule})
     assert not at.exception
-    lines = [element.value for element in at.latex]
+    lines = formulas(at)
     matrix = matrix_cells(lines[0])
     assert [[c.replace(r"\boxed{", "").rstrip("}") for c in row] for row in matrix] == [
         [r"-\infty", r"-\infty"],
@@ -110,7 +110,9 @@ def test_the_tie_sentences_say_what_first_and_last_do(rule, paid, says, never_sa
     assert not at.exception
     (notice,) = [m.value for m in at.info if "tie" in m.value]
     assert says in notice and never_says not in notice, notice
-    (story,) = [m.value for m in at.markdown if m.value.startswith("Window (0, 0) has a 3-way tie")]
+    # The sentence is a paragraph of its own (the window's math and the sentence share one markdown element).
+    paragraphs = [part for m in at.markdown for part in m.value.split("\n\n")]
+    (story,) = [part for part in paragraphs if part.startswith("Window (0, 0) has a 3-way tie")]
     assert "[0, 0], [1, 0], [1, 1]" in story
     assert story.endswith(f"the gradient goes to {paid}."), story
     # The picture agrees with the words: window (0, 0) sends its gradient to exactly the cell named.

@@ -459,7 +459,12 @@ def format_grid(a: np.ndarray) -> str:
     arr = np.asarray(a, dtype=np.float64)
     if arr.ndim != 2:
         raise ValueError(f"format_grid needs a 2-D array; got shape {arr.shape}")
-    return ";".join(",".join(format_number(v) for v in row) for row in arr.tolist())
+    return ";".join(",".join(_SMALL_INTS.get(v) or format_number(v) for v in row) for row in arr.tolist())
+
+
+_SMALL_INTS = {float(k): str(k) for k in range(-999, 1000) if k}
+"""``format_number`` of the whole numbers a class types, looked up instead of worked out: a link is written after
+every edit. 0 is left out (a dict would take -0.0 for it) and NaN is never found, so both go to format_number."""
 
 
 # --------------------------------------------------------------------------- pairs

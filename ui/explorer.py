@@ -112,9 +112,16 @@ def gradient_panel(out_shape: tuple[int, int]) -> None:
     """dL/dy: all ones, or a custom grid that follows y's shape."""
     view = state.view()
     st.session_state["dy_mode"] = "ones" if view.dy is None else "custom"
-    st.radio("dL/dy values", ["ones", "custom"], key="dy_mode", horizontal=True, on_change=_dy_mode_changed,
-             args=(out_shape,), format_func={"ones": "all ones", "custom": "custom grid"}.get,
-             help="The gradient of the loss with respect to each output y[i, j], arriving from the layers above.")
+    st.radio(
+        "dL/dy values",
+        ["ones", "custom"],
+        key="dy_mode",
+        horizontal=True,
+        on_change=_dy_mode_changed,
+        args=(out_shape,),
+        format_func={"ones": "all ones", "custom": "custom grid"}.get,
+        help="The gradient of the loss with respect to each output y[i, j], arriving from the layers above.",
+    )
     st.button("Random integers −3…3", key="dy_random", on_click=_random_dy, args=(out_shape,))
     if view.dy is None:
         st.caption(f"Every output sends back 1: L = sum of y. (y is {out_shape[0]}×{out_shape[1]}.)")
@@ -143,8 +150,11 @@ def selection(p: Pooled, *, default: str | None = "0,0") -> tuple[int, int] | No
     except ValueError:
         i = j = None
     if i is None:
-        st.warning(f"The link's `sel` must be an output cell written row,column (like 1,2); "
-                   f"y is {H_out}×{W_out}. Showing y[0, 0].", icon="🔗")
+        st.warning(
+            f"The link's `sel` must be an output cell written row,column (like 1,2); "
+            f"y is {H_out}×{W_out}. Showing y[0, 0].",
+            icon="🔗",
+        )
         i = j = 0
     cell = (min(max(i, 0), H_out - 1), min(max(j, 0), W_out - 1))
     if cell != (i, j):
@@ -166,23 +176,34 @@ def selection_box(p: Pooled, cell: tuple[int, int]) -> None:
     H_out, W_out = p.y.shape
     options = [(i, j) for i in range(H_out) for j in range(W_out)]
     st.session_state["sel_box"] = cell
-    st.selectbox("Selected output cell", options, key="sel_box", on_change=_on_select_box,
-                 format_func=lambda c: f"y[{c[0]}, {c[1]}] = {text.format_value(p.y[c])}")
+    # The options name cells only (the math beside it gives the value): they stay the same when an edit
+    # changes y, so the browser has nothing new to draw in the box.
+    st.selectbox(
+        "Selected output cell",
+        options,
+        key="sel_box",
+        on_change=_on_select_box,
+        format_func=lambda c: f"y[{c[0]}, {c[1]}]",
+    )
 
 
 def window_panel(p: Pooled, cell: tuple[int, int], *, math_first: bool = False) -> None:
-    """The selected window's math with its numbers, and a sentence about it (``math_first``: the math on top)."""
+    """The selected window's math with its numbers, and a sentence about it (``math_first``: the math on top).
+
+    The formulas are ``$$`` blocks of one markdown element, the sums and the sentence another: an edit in
+    the picture reruns this with the picture, and every element costs the server and the browser a little
+    on each rerun. The note under the formulas stays a caption (themes and presentation mode style those).
+    """
     i, j = cell
+    story = text.window_story(p, i, j)
     if not math_first:
-        st.markdown(text.window_story(p, i, j))
+        st.markdown(story)
     if p.res.indices[i, j] >= 0:
-        for line in text.window_math(p, i, j):
-            st.latex(line)
+        st.markdown("\n\n".join(f"$$\n{line}\n$$" for line in text.window_math(p, i, j)))
         st.caption("Boxed values receive gradient from this window; the window's other cells receive nothing from it.")
-    for line in text.overlap_sums(p, i, j):
-        st.markdown(line)
-    if math_first:
-        st.markdown(text.window_story(p, i, j))
+    after = text.overlap_sums(p, i, j) + ([story] if math_first else [])
+    if after:
+        st.markdown("\n\n".join(after))
 
 
 @st.fragment
@@ -217,5 +238,4 @@ def linked_picture(*, font_scale: float = 1.0) -> None:
 
 def share_box() -> None:
     """The link that reproduces this view, with a copy button."""
-    st.markdown("**Share this view** — the link holds the grids and every setting:")
-    share.link_box()
+    share.link_box("Share this view: the link holds the grids and every setting.")

@@ -10,7 +10,6 @@ editor, while the user's own edits keep the revision and its base data.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from ui import state
@@ -75,6 +74,8 @@ def cell_editor(name: str, grid: np.ndarray, *, label: str) -> tuple[np.ndarray 
     Cells are text so that ``nan``, ``inf`` and ``-inf`` can be typed, and a typo
     gets a message naming the cell instead of being silently dropped.
     """
+    import pandas as pd  # here: pandas takes ~1 s to import, and a page whose table editors stay closed needs none
+
     base = _ensure_base(name, grid)
     columns = [str(j) for j in range(base.shape[1])]
     frame = pd.DataFrame([[format_number(v) for v in row] for row in base], columns=columns)

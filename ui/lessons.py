@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import pooling
@@ -21,6 +21,21 @@ from figures.lessons import make_piecewise_figure
 from ui import grids, linked, presentation, state, text
 from ui.model import Pooled, Window, pooled_from
 from ui.text import md
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _table(rows: list[dict], index: str) -> pd.DataFrame:
+    """A lesson's table, ``rows`` indexed by column ``index``.
+
+    pandas is imported here, when a lesson shows a table: the Explorer loads this module for its presets,
+    and importing pandas adds about a second to a fresh server's first page.
+    """
+    import pandas as pd
+
+    return pd.DataFrame(rows).set_index(index)
+
 
 LESSON = "lesson"  # link parameter: the lesson number, 1-based
 PART = "part"  # link parameter: which example of a lesson that has several
@@ -121,7 +136,7 @@ def winner_table(p: Pooled) -> pd.DataFrame:
                     "dL/dx at the other cells": ", ".join(format_value(p.dx[c]) for c in others),
                 }
             )
-    return pd.DataFrame(rows).set_index("window")
+    return _table(rows, "window")
 
 
 def central_check(p: Pooled) -> tuple[pooling.FiniteDifferences, float]:
@@ -150,7 +165,7 @@ def neuron_table(p: Pooled, focus: tuple[int, int]) -> pd.DataFrame:
                 "dL/dx (backward pass)": format_value(p.dx[cell]),
             }
         )
-    return pd.DataFrame(rows).set_index("neuron")
+    return _table(rows, "neuron")
 
 
 def spread(p: Pooled) -> np.ndarray:
@@ -239,7 +254,7 @@ def partials_table(p: Pooled) -> pd.DataFrame:
                 "central difference": format_value(fd.central[cell]),
             }
         )
-    return pd.DataFrame(rows).set_index("input")
+    return _table(rows, "input")
 
 
 def tied_cells(p: Pooled) -> list[tuple[int, int]]:
@@ -263,7 +278,7 @@ def tie_rules_table(p: Pooled) -> pd.DataFrame:
         row["tied windows send"] = f"{format_value(sent)} of {format_value(received)}"
         row["subgradient test"] = "passes" if verdict.valid else "fails"
         rows.append(row)
-    return pd.DataFrame(rows).set_index("rule")
+    return _table(rows, "rule")
 
 
 def subgradient_failures(p: Pooled) -> dict[str, str]:
@@ -294,7 +309,7 @@ def difference_table(p: Pooled) -> tuple[pd.DataFrame, dict[str, list[str]], flo
         ]
         for name, values in estimates.items()
     }
-    return pd.DataFrame(rows).set_index("cell"), matches, fd.step
+    return _table(rows, "cell"), matches, fd.step
 
 
 def overlap_table(p: Pooled) -> pd.DataFrame:
@@ -312,7 +327,7 @@ def overlap_table(p: Pooled) -> pd.DataFrame:
                 "an overwrite would keep": format_value(parts[-1].amount),
             }
         )
-    return pd.DataFrame(rows).set_index("cell")
+    return _table(rows, "cell")
 
 
 def size_terms(p: Pooled, axis: int) -> dict:
@@ -358,7 +373,7 @@ def geometry_table(example: Example, plain: Example) -> pd.DataFrame:
                 "Σ dL/dx": format_value(p.dx.sum()),
             }
         )
-    return pd.DataFrame(rows).set_index("")
+    return _table(rows, "")
 
 
 def _grid_words(grid: np.ndarray | None) -> str:

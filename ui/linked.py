@@ -9,6 +9,7 @@ Streamlit's static file route (``server.enableStaticServing``), never from a CDN
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -43,34 +44,72 @@ ERRORS = "_linked_errors"
 """Session key: text typed into cells that is not a number, by component key, shown in place."""
 
 
-def _install_plotly_js() -> None:
-    """Copy plotly.min.js from the installed plotly package into ``static/`` once (it is git-ignored).
+def _install_static(name: str, source: Path | None = None, text: str | None = None) -> bool:
+    """Put a file into ``static/`` once (it is git-ignored): a copy of ``source``, or ``text``. True if it is there.
 
     Written to a temporary file and renamed, so replicas starting together never serve half a file.
     """
-    target = STATIC / PLOTLY_FILE
+    target = STATIC / name
     if target.exists():
-        return
-    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+        return True
     try:
         STATIC.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=STATIC, suffix=".tmp")
         os.close(fd)
-        shutil.copyfile(source, tmp)
+        if source is not None:
+            shutil.copyfile(source, tmp)
+        else:
+            Path(tmp).write_text(text or "", encoding="utf-8")
         os.replace(tmp, target)
+        return True
     except OSError as err:
-        # A read-only install (deploy/Dockerfile copies the file at build time instead): the app still
-        # runs, and the picture says in place that plotly.js did not load.
-        _LOGGER.warning("could not copy plotly.js into %s: %s", STATIC, err)
+        # A read-only install (deploy/Dockerfile puts the files there at build time instead): the app still
+        # runs; without plotly.js the picture says so in place, without linked.js it is sent inline.
+        _LOGGER.warning("could not write %s into %s: %s", name, STATIC, err)
+        return False
 
 
-_install_plotly_js()
+_install_static(PLOTLY_FILE, source=Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
+
+LINKED_JS = (HERE / "linked.js").read_text(encoding="utf-8")
+LINKED_JS_FILE = f"linked-{hashlib.sha256(LINKED_JS.encode()).hexdigest()[:12]}.js"
+"""Name under ``static/``: the content's hash in the name, so a browser never runs a stale copy."""
+
+LOADER_JS = """
+// Imports the picture's code (ui/linked.js, served from static/ and cached by the browser) once per page,
+// so that each rerun's message carries the payload only, not 45 KB of script. plotly.js, which that code
+// loads next, is fetched meanwhile (a preload only fills the cache: the code's own script tag runs it).
+const SRC = "app/static/%s";
+const PLOTLY = "app/static/%s";
+let loading = null;
+export default function (component) {
+  if (!loading && !window.Plotly) {
+    const hint = document.createElement("link");
+    hint.rel = "preload";
+    hint.as = "script";
+    hint.href = new URL(PLOTLY, document.baseURI).href;
+    document.head.appendChild(hint);
+  }
+  loading = loading || import(new URL(SRC, document.baseURI).href);
+  loading.then((m) => m.default(component)).catch((err) => {
+    loading = null;
+    const root = component.parentElement.querySelector(".lp-root") || component.parentElement;
+    root.textContent = `The picture's code did not load (${err.message}): reload the page to try again.`;
+  });
+}
+"""
+
+
+def component_js() -> str:
+    """The component's JS: the small loader when ``static/`` holds linked.js, else linked.js itself."""
+    return LOADER_JS % (LINKED_JS_FILE, PLOTLY_FILE) if _install_static(LINKED_JS_FILE, text=LINKED_JS) else LINKED_JS
+
 
 _component = st.components.v2.component(
     "maxpool_linked_grids",
     html='<div class="lp-root"></div>',
     css=(HERE / "linked.css").read_text(encoding="utf-8"),
-    js=(HERE / "linked.js").read_text(encoding="utf-8"),
+    js=component_js(),
     isolate_styles=False,  # plotly.js styles its plots from the document's head, so no shadow root
 )
 

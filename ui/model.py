@@ -88,15 +88,34 @@ class Pooled:
         """How many windows have a tied maximum (two or more cells at the max)."""
         return int((pooling.tie_counts(self.res) >= 2).sum())
 
+    @functools.cached_property
+    def weights(self) -> np.ndarray:
+        """``pooling.window_weights`` under the view's tie rule, (H_out, W_out, kH, kW), read-only.
+
+        Kept here because one rerun asks for it several times (the window's math, its sentence, its sums).
+        """
+        return _read_only(pooling.window_weights(self.res, self.tie_policy))
+
+    @functools.cached_property
+    def tied(self) -> tuple[np.ndarray, np.ndarray]:
+        """``pooling.tied_mask``: (tied positions, flat input index of each window position), read-only."""
+        tied, widx = pooling.tied_mask(self.res)
+        return _read_only(tied), _read_only(widx)
+
     @property
     def y(self) -> np.ndarray:
         return self.res.out
 
     def receivers(self, i: int, j: int) -> np.ndarray:
         """(n, 2) int: the (row, col) of the cells window (i, j) sends gradient to under the tie rule."""
-        weights = pooling.window_weights(self.res, self.tie_policy)[i, j]
-        flat = self.geometry.window_index()[i, j][weights != 0]
+        weights = self.weights[i, j]
+        flat = self.tied[1][i, j][weights != 0]
         return np.stack(np.divmod(flat.astype(int), self.geometry.in_shape[1]), axis=-1).reshape(-1, 2)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 def pool_view(view: ViewState) -> Pooled | str:

@@ -25,17 +25,18 @@ def latex_number(v: float) -> str:
 
 
 def _fraction(w: float) -> str:
-    for k in range(1, 65):
-        if abs(w * k - round(w * k)) < 1e-12 and round(w * k) == 1 and k > 1:
-            return rf"\tfrac{{1}}{{{k}}}"
+    """A share 1/k (k from 2 to 64) as ``\\tfrac{1}{k}``, any other weight as a number."""
+    k = round(1 / w) if 0 < w < 1 else 0  # the only k with w·k near 1
+    if 2 <= k <= 64 and abs(w * k - 1) < 1e-12:
+        return rf"\tfrac{{1}}{{{k}}}"
     return latex_number(w)
 
 
 def window_math(p: Pooled, i: int, j: int) -> list[str]:
     """LaTeX lines for output cell (i, j): its window's values, the max, and where its gradient goes."""
     values = pooling.window_values(p.res, i, j)
-    weights = pooling.window_weights(p.res, p.tie_policy)[i, j]
-    widx = p.geometry.window_index()[i, j]
+    weights = p.weights[i, j]
+    widx = p.tied[1][i, j]
     W = p.geometry.in_shape[1]
     rows = []
     for a in range(values.shape[0]):
@@ -70,7 +71,7 @@ def window_story(p: Pooled, i: int, j: int) -> str:
             f"Window ({i}, {j}) lies wholly in the padding: its output is −∞, it has no winner "
             "and sends no gradient anywhere."
         )
-    tied, widx = pooling.tied_mask(p.res)
+    tied, widx = p.tied
     W = p.geometry.in_shape[1]
     tied_cells = [divmod(int(v), W) for v in widx[i, j][tied[i, j]]]
     got = [(int(r), int(c)) for r, c in p.receivers(i, j)]
@@ -158,6 +159,8 @@ def overlap_sums(p: Pooled, i: int, j: int) -> list[str]:
     what every window sends it, e.g. ``dL/dx[1, 1] = 1 + 2 + (-1) = 2, from y[0, 0], y[0, 1], y[1, 0]``."""
     lines = []
     for r, c in p.receivers(i, j):
+        if p.win_counts[r, c] < 2:  # one window pays this cell: no sum (and p.contributions is not needed)
+            continue
         parts = p.contributions.get((int(r), int(c)), [])
         if len(parts) < 2:
             continue
