@@ -26,6 +26,7 @@ import math
 import threading
 import time
 import weakref
+from collections import deque
 from dataclasses import dataclass
 
 import classroom
@@ -67,6 +68,8 @@ class Watcher:
         self._rooms: dict[str, classroom.RoomState] = {}  # the latest state read of each followed room
         self._versions: dict[str, int | None] = {}  # each followed room's version as read last (None: closed)
         self._read_at = -math.inf
+        self._queue: deque[str] = deque()  # followers whose page is behind, waiting for a place (from the last read)
+        self._in_flight: set[str] = set()  # followers with a requested run that has not reported back
         self.reads = 0  # store reads made by the thread (tests check that students share them)
         self.kicks = 0  # reruns requested
         self.fragment_kicks = 0  # of which only a fragment's
@@ -132,60 +135,100 @@ class Watcher:
         whose tab has gone; without, it only hands finished runs' places to waiting followers.
         """
         now = time.monotonic() if now is None else now
-        with self._lock:
-            entries = list(self._followers.items())
         versions = self._versions
-        codes = {entry.code for _, entry in entries}
         if read:
+            with self._lock:
+                entries = list(self._followers.items())
+            codes = {entry.code for _, entry in entries}
             self._read_at = now
             for code in set(versions) - codes:  # rooms nobody here follows any more
                 versions.pop(code, None)
                 with self._lock:
                     self._rooms.pop(code, None)
-        for code in codes if read else codes - set(versions):
-            try:
-                versions[code] = self.store.version(code)
-                self.reads += 1
-                known = self.room(code)
-                if versions[code] != (known.version if known else None):
-                    found = self.store.room(code)  # once per change and process, for every follower
-                    self.reads += 1
-                    with self._lock:
-                        self._rooms[code] = found
-            except classroom.RoomNotFound:
-                versions[code] = None  # one more run tells the student that the room closed
-                with self._lock:
-                    self._rooms.pop(code, None)
-            except Exception:  # noqa: BLE001 - the store is down: try again next time, pages stay as they are
-                continue
-        in_flight, due = 0, []
-        for session_id, entry in entries:
-            session = entry.session()
-            if session is None or (read and not _active(session_id)):
-                self.forget(session_id)
-                continue
-            if entry.code not in versions:
+            for code in codes:
+                self._read_room(code)
+            self._scan(entries, versions, now)
+        else:
+            self._settle(now)
+        diffs: dict[tuple, bool] = {}
+        while self._queue and len(self._in_flight) < MAX_RUNS:
+            session_id = self._queue.popleft()
+            with self._lock:
+                entry = self._followers.get(session_id)
+            session = entry.session() if entry is not None else None
+            if session is None or entry.requested is not None or entry.code not in versions:
                 continue
             version = versions[entry.code]
-            if entry.requested is not None:
-                finished = entry.done or (entry.applied == entry.requested and _idle(session))
-                if not finished and now - entry.requested_at < RUN_TIMEOUT:
-                    in_flight += 1
-                    continue
-                entry.requested = None
-            if version != entry.applied or version is None:
-                due.append((session_id, entry, session, version))
-        diffs: dict[tuple, bool] = {}
-        for session_id, entry, session, version in due[: max(0, MAX_RUNS - in_flight)]:
+            if version == entry.applied and version is not None:
+                continue  # caught up by a run of its own since the last read
             if not read and not _active(session_id):
                 self.forget(session_id)
                 continue
             entry.requested, entry.requested_at, entry.done = version, now, False
+            self._in_flight.add(session_id)
             fragment_id = self._fragment_for(entry, diffs)
             self.kicks += 1
             self.fragment_kicks += fragment_id is not None
             _request_run(session, entry, fragment_id)
-        return bool(due) or in_flight > 0
+        return bool(self._queue) or bool(self._in_flight)
+
+    def _read_room(self, code: str) -> None:
+        """Read room ``code``'s version, and its state when the version moved (once per change, for every follower)."""
+        try:
+            self._versions[code] = self.store.version(code)
+            self.reads += 1
+            known = self.room(code)
+            if self._versions[code] != (known.version if known else None):
+                found = self.store.room(code)
+                self.reads += 1
+                with self._lock:
+                    self._rooms[code] = found
+        except classroom.RoomNotFound:
+            self._versions[code] = None  # one more run tells the student that the room closed
+            with self._lock:
+                self._rooms.pop(code, None)
+        except Exception:  # noqa: BLE001 - the store is down: try again next time, pages stay as they are
+            pass
+
+    def _finished(self, entry: _Follower, session, now: float) -> bool:
+        """Whether ``entry``'s requested run no longer holds a place (it ended, or it is too old to wait for)."""
+        if entry.requested is None:
+            return True
+        if entry.done or (entry.applied == entry.requested and _idle(session)):
+            return True
+        return now - entry.requested_at >= RUN_TIMEOUT
+
+    def _scan(self, entries, versions, now: float) -> None:
+        """At a read of the store: every follower whose page is behind its room, in the order they followed."""
+        self._queue.clear()
+        self._in_flight.clear()
+        for session_id, entry in entries:
+            session = entry.session()
+            if session is None or not _active(session_id):
+                self.forget(session_id)
+                continue
+            if entry.code not in versions:
+                continue
+            if entry.requested is not None:
+                if not self._finished(entry, session, now):
+                    self._in_flight.add(session_id)
+                    continue
+                entry.requested = None
+            version = versions[entry.code]
+            if version != entry.applied or version is None:
+                self._queue.append(session_id)
+
+    def _settle(self, now: float) -> None:
+        """Between reads: free the places of the runs that ended (looks at those runs only, not every follower)."""
+        for session_id in list(self._in_flight):
+            with self._lock:
+                entry = self._followers.get(session_id)
+            session = entry.session() if entry is not None else None
+            if session is None:
+                self._in_flight.discard(session_id)
+            elif self._finished(entry, session, now):
+                entry.requested = None
+                self._in_flight.discard(session_id)
 
     def _fragment_for(self, entry: _Follower, diffs: dict) -> str | None:
         """The fragment to rerun instead of the page: the change since its last run is only in the fragment's params."""

@@ -416,7 +416,8 @@ def _player_body() -> None:
         st.warning(md(problem), icon="🔗")
     if not playing and st.session_state.get(PLAY_NOTE):
         st.info(st.session_state[PLAY_NOTE], icon=":material/timer_off:")
-    if classroom.following():
+    following = classroom.following()
+    if following:
         _following_bar(pos, n_steps)
     else:
         _controls(pos, n_steps, playing)
@@ -427,15 +428,22 @@ def _player_body() -> None:
         _figures(pooled, shown, plan_key)
         with st.container(key="step_words"):
             _step_math(shown.words, side_by_side=True)
-            share_box()
+            _share_box(following)
     else:
         figures, words = st.columns([2, 1], gap="medium")
         with figures:
             _figures(pooled, shown, plan_key)
         with words, st.container(key="step_words"):
             _step_math(shown.words)
-            share_box()
+            _share_box(following)
     state.sync_url()  # a fragment run does not reach app.py's sync, and the step is part of the link
+
+
+def _share_box(following: bool) -> None:
+    # A follower's link would be the teacher's view plus the class code, which joins the class: the
+    # sidebar has that link already, and the two elements are a tenth of a follower's rerun.
+    if not following:
+        share_box()
 
 
 def _following_bar(pos: int, n_steps: int) -> None:
