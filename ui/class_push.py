@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import classroom
 
-WATCH_SECONDS = 0.25
+WATCH_SECONDS = 0.1
 """How often the watcher reads the versions of the rooms it has followers for (idle cost: one read per room)."""
 
 MAX_RUNS = 2

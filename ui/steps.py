@@ -21,7 +21,7 @@ import streamlit as st
 import pooling
 from figures import format_value
 from ui import classroom, linked, presentation, share, state, text
-from ui.model import Pooled, pool_view
+from ui.model import LAST_GOOD, Pooled, pool_view
 from ui.text import md
 
 FORWARD, BACKWARD = "forward", "backward"
@@ -384,7 +384,7 @@ def player() -> None:
 def _player_body() -> None:
     # A following student's screen reruns only this fragment when the teacher moves only the step.
     classroom.follow_in_fragment(("step",), reset=(POSITION, SLIDER))
-    pooled = pool_view(state.view())
+    pooled = _pooled(state.view())
     if isinstance(pooled, str):
         st.error(f"Nothing to step through: {pooled}", icon="⚠️")
         return
@@ -595,6 +595,25 @@ def _screen(p: Pooled, plan: StepPlan, position: int) -> StepScreen:
     return StepScreen(step, step_picture(p, plan, step), step_words(p, plan, step))
 
 
+def _pooled(view) -> Pooled | str:
+    """``pool_view(view)``, shared by the sessions showing the same grids and settings (a class on one step).
+
+    Only a view whose own window fits is shared: a fallback to the last window that fitted comes
+    from the session's own state (``ui.model.LAST_GOOD``), which a shared result would not be.
+    """
+    params = state.link_params()
+    key = ("pooled", tuple(sorted((k, v) for k, v in params.items() if k not in view.extra)))
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+    if found is not None:
+        st.session_state[LAST_GOOD] = found.window  # as pool_view records a window that fits
+        return found
+    pooled = pool_view(view)
+    if not isinstance(pooled, str) and pooled.problem is None:
+        _shared(key, lambda: pooled)
+    return pooled
+
+
 def _plan_key(p: Pooled) -> tuple:
     """Everything a step's plan, picture and words are computed from (so sessions with equal keys share them)."""
     return (p.x.tobytes(), p.x.shape, p.x.dtype.str, p.dy.tobytes(), p.dy.shape, p.dy.dtype.str, p.window, p.tie_policy)
@@ -695,14 +714,15 @@ _ICONS = {"info": ":material/add_circle:", "success": "✅"}
 
 def _step_math(words: tuple[tuple[str, str, str], ...], *, side_by_side: bool = False) -> None:
     """Draw `step_words`' lines (formulas to the right of the words with ``side_by_side``)."""
-    columns = st.columns(2, gap="large") if side_by_side else (st.container(),) * 2
-    where = {"words": columns[0], "formulas": columns[1]}
+    # Stacked, the lines go straight into the caller's container (no container of their own: one
+    # element fewer in every rerun of a following class).
+    where = dict(zip(("words", "formulas"), st.columns(2, gap="large"))) if side_by_side else None
     for column, kind, line in words:
-        with where[column]:
-            if kind in _ICONS:
-                getattr(st, kind)(line, icon=_ICONS[kind])
-            else:
-                getattr(st, kind)(line)
+        draw = getattr(where[column] if where else st, kind)
+        if kind in _ICONS:
+            draw(line, icon=_ICONS[kind])
+        else:
+            draw(line)
 
 
 def share_box() -> None:
