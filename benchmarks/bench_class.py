@@ -3,7 +3,7 @@
 Each simulated student does what a browser tab does (tests/load/client.py is the start): it opens the
 student link (``?room=<code>``), is taken to the teacher's page, and then reads whatever the server sends.
 The server reruns a following tab itself when the room's version moves (ui/class_push.py: one watcher
-per process reads each room's version every 0.25 s and reruns at most two tabs at a time); a step-only
+per process reads each room's version every 0.1 s and reruns at most two tabs at a time); a step-only
 change reruns just the step player's fragment, anything else the whole page, which loads the teacher's
 view and writes it into the URL (the ``page_info_changed`` message). Where the server cannot push, the
 page falls back to a polling fragment (the ``auto_rerun`` message), and the client honours its timer as

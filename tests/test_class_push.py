@@ -93,6 +93,24 @@ def test_a_teacher_step_reruns_every_stale_follower_a_few_at_a_time(room, runs):
     assert watcher.tick() is False
 
 
+def test_a_finished_run_hands_its_place_to_the_next_follower_itself(room, runs):
+    """The end of a follower's run requests the next queued one at once: no tick, no store read."""
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    sessions = [FakeSession() for _ in range(class_push.MAX_RUNS + 2)]
+    follow(watcher, sessions, created.code, 1)
+    version = store.set_view(created.code, created.teacher_token, step_view(2))
+    watcher.tick()
+    reads = watcher.reads
+    watcher.done("s0", version, step_view(2))
+    assert [s for s, _ in runs] == sessions[: class_push.MAX_RUNS + 1]
+    watcher.done("s0", version, step_view(2))  # a second report of the same run frees nothing more
+    assert len(runs) == class_push.MAX_RUNS + 1
+    watcher.done("s1", version, step_view(2))
+    assert [s for s, _ in runs] == sessions
+    assert watcher.reads == reads
+
+
 def test_a_step_only_change_reruns_the_fragment_and_anything_else_the_page(room, runs):
     store, created = room
     watcher = class_push.Watcher(store, thread=False)
@@ -228,3 +246,28 @@ def test_two_students_on_the_same_step_get_the_same_step_picture():
     assert payload_share.stats["builds"] == builds + 1  # built for the first student, shared with the second
     assert linked(first, "step_linked") == linked(second, "step_linked")
     assert linked(first, "step_linked")["titles"]["dx"] == "dL/dx so far"  # step 6 of 8: backward, window 2
+
+
+def test_sessions_on_the_same_step_share_its_words_and_plan(monkeypatch):
+    """The step's plan, picture options and words are built once for every session on that step."""
+    from tests.apptest_util import run_page
+    from ui import steps
+
+    built = []
+    real_screen = steps._screen
+    monkeypatch.setattr(
+        steps, "_screen", lambda p, plan, position: built.append(position) or real_screen(p, plan, position)
+    )
+    link = {"x": "2,7,1,8;2,8,1,8;4,5,9,0;4,5,2,3", "k": "2", "step": "7"}  # a grid no other test uses
+    first, second = run_page("pages/step_through.py", link), run_page("pages/step_through.py", link)
+    assert not first.exception and not second.exception
+    assert built == [6]  # step 7 (0-based 6), built for the first session only
+    heading = [h.value for h in first.subheader if h.value.startswith("Step ")]
+    assert (
+        heading
+        == [h.value for h in second.subheader if h.value.startswith("Step ")]
+        == [
+            # 4 windows forward, then backward step 3 of 4: the third window in scan order, (1, 0)
+            "Step 7 of 8 · backward, dL/dy[1, 0]"
+        ]
+    )

@@ -13,7 +13,9 @@ step page changes only ``step=``), only that fragment is rerun, a fraction of th
 
 At most `MAX_RUNS` of those runs go at once. They all want the same CPU, and 200 threads started
 together finish later in total than the same runs queued: under the GIL every message a run sends
-makes it wait behind all the others (measured in benchmarks/bench_class.py).
+makes it wait behind all the others (measured in benchmarks/bench_class.py). A run that reaches the
+end of its page requests the next queued one itself (`Watcher.done`), and the thread looks only at
+the runs in flight between its reads, so handing on a place costs the same for 20 students or 200.
 
 This reaches into Streamlit's runtime (1.67: the session manager, ``AppSession.request_rerun`` and
 the session's event loop). Where any of that is missing (AppTest, another Streamlit version),
@@ -26,11 +28,12 @@ import math
 import threading
 import time
 import weakref
+from collections import deque
 from dataclasses import dataclass
 
 import classroom
 
-WATCH_SECONDS = 0.25
+WATCH_SECONDS = 0.1
 """How often the watcher reads the versions of the rooms it has followers for (idle cost: one read per room)."""
 
 MAX_RUNS = 2
@@ -39,7 +42,7 @@ MAX_RUNS = 2
 RUN_TIMEOUT = 10.0
 """A requested run that has not reported back after this long no longer holds a place (it failed or the tab left)."""
 
-_DISPATCH_SECONDS = 0.02  # while runs are queued: how soon a finished run's place goes to the next
+_DISPATCH_SECONDS = 0.05  # while runs are queued: how often the thread looks for runs that never reported back
 
 
 @dataclass
@@ -62,11 +65,14 @@ class Watcher:
         self.thread = thread  # False: nothing ticks but the caller (tests drive `tick` by hand)
         self._followers: dict[str, _Follower] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._rooms: dict[str, classroom.RoomState] = {}  # the latest state read of each followed room
         self._versions: dict[str, int | None] = {}  # each followed room's version as read last (None: closed)
         self._read_at = -math.inf
+        self._queue: deque[str] = deque()  # followers whose page is behind, waiting for a place (from the last read)
+        self._in_flight: set[str] = set()  # followers with a requested run that has not reported back
+        self._dispatch_lock = threading.RLock()  # the queue and the runs in flight (the thread and finishing runs)
+        self._diffs: dict[tuple, bool] = {}  # (view shown, room view, params) -> whether the fragment can follow
         self.reads = 0  # store reads made by the thread (tests check that students share them)
         self.kicks = 0  # reruns requested
         self.fragment_kicks = 0  # of which only a fragment's
@@ -90,18 +96,28 @@ class Watcher:
             self._followers.pop(session_id, None)
 
     def done(self, session_id: str, applied: int | None, applied_view: str | None = None, fragment=None) -> None:
-        """A follower's run reached the end of its page: its place goes to the next queued run.
+        """A follower's run reached the end of its page: its place goes to the next queued run at once.
 
         ``applied_view`` is the room view the page loaded, ``fragment`` the page's fragment that can
-        follow a change of some link parameters alone (see `Watcher.tick`).
+        follow a change of some link parameters alone (see `Watcher.tick`). The next run is requested
+        from here, the finishing run's thread: waking the watcher's thread for it cost every student
+        one more hand-over of the interpreter between threads.
         """
         with self._lock:
             entry = self._followers.get(session_id)
-            if entry is not None:
-                entry.applied, entry.applied_view, entry.fragment = applied, applied_view, fragment
-                if entry.requested is not None:
-                    entry.done = True
-        self._wake.set()
+            if entry is None:
+                return
+            entry.applied, entry.applied_view, entry.fragment = applied, applied_view, fragment
+            if entry.requested is None:
+                return  # a run of the student's own: no place to hand over
+            entry.done = True
+        now = time.monotonic()
+        try:
+            with self._dispatch_lock:
+                self._settle(now)
+                self._dispatch(now, read=False)
+        except Exception:  # noqa: BLE001 - never the student's run's problem: the watcher's thread tries again
+            pass
 
     def room(self, code: str) -> classroom.RoomState | None:
         """The room as the watcher read it last (so a fragment run need not read the store again), or None."""
@@ -117,13 +133,12 @@ class Watcher:
     def _run(self) -> None:
         while True:
             try:
-                # While runs are queued, a finished run's place goes to the next at once; the store is
-                # still read only every WATCH_SECONDS.
+                # A finished run hands its place on itself (`done`); while runs are queued this also frees
+                # the places of runs that never reported back. The store is read every WATCH_SECONDS.
                 busy = self.tick(read=time.monotonic() - self._read_at >= WATCH_SECONDS)
             except Exception:  # noqa: BLE001 - a store hiccup must not end following for the whole server
                 busy = False
-            self._wake.wait(_DISPATCH_SECONDS if busy else WATCH_SECONDS)
-            self._wake.clear()
+            time.sleep(_DISPATCH_SECONDS if busy else WATCH_SECONDS)
 
     def tick(self, now: float | None = None, *, read: bool = True) -> bool:
         """Request the reruns that are due; True while some wait.
@@ -132,74 +147,125 @@ class Watcher:
         whose tab has gone; without, it only hands finished runs' places to waiting followers.
         """
         now = time.monotonic() if now is None else now
+        if not read:
+            with self._dispatch_lock:
+                self._settle(now)
+                return self._dispatch(now, read=False)
+        versions = self._versions
         with self._lock:
             entries = list(self._followers.items())
-        versions = self._versions
         codes = {entry.code for _, entry in entries}
-        if read:
-            self._read_at = now
-            for code in set(versions) - codes:  # rooms nobody here follows any more
-                versions.pop(code, None)
-                with self._lock:
-                    self._rooms.pop(code, None)
-        for code in codes if read else codes - set(versions):
-            try:
-                versions[code] = self.store.version(code)
-                self.reads += 1
-                known = self.room(code)
-                if versions[code] != (known.version if known else None):
-                    found = self.store.room(code)  # once per change and process, for every follower
-                    self.reads += 1
-                    with self._lock:
-                        self._rooms[code] = found
-            except classroom.RoomNotFound:
-                versions[code] = None  # one more run tells the student that the room closed
-                with self._lock:
-                    self._rooms.pop(code, None)
-            except Exception:  # noqa: BLE001 - the store is down: try again next time, pages stay as they are
-                continue
-        in_flight, due = 0, []
-        for session_id, entry in entries:
-            session = entry.session()
-            if session is None or (read and not _active(session_id)):
-                self.forget(session_id)
-                continue
-            if entry.code not in versions:
+        self._read_at = now
+        for code in set(versions) - codes:  # rooms nobody here follows any more
+            versions.pop(code, None)
+            with self._lock:
+                self._rooms.pop(code, None)
+        for code in codes:
+            self._read_room(code)
+        with self._dispatch_lock:
+            self._scan(entries, versions, now)
+            return self._dispatch(now, read=True)
+
+    def _dispatch(self, now: float, *, read: bool) -> bool:
+        """Request runs for queued followers while fewer than `MAX_RUNS` are in flight; True while some wait.
+
+        Called with ``_dispatch_lock`` held, from the watcher's thread or from a finishing run (`done`).
+        """
+        versions = self._versions
+        while self._queue and len(self._in_flight) < MAX_RUNS:
+            session_id = self._queue.popleft()
+            with self._lock:
+                entry = self._followers.get(session_id)
+            session = entry.session() if entry is not None else None
+            if session is None or entry.requested is not None or entry.code not in versions:
                 continue
             version = versions[entry.code]
-            if entry.requested is not None:
-                finished = entry.done or (entry.applied == entry.requested and _idle(session))
-                if not finished and now - entry.requested_at < RUN_TIMEOUT:
-                    in_flight += 1
-                    continue
-                entry.requested = None
-            if version != entry.applied or version is None:
-                due.append((session_id, entry, session, version))
-        diffs: dict[tuple, bool] = {}
-        for session_id, entry, session, version in due[: max(0, MAX_RUNS - in_flight)]:
+            if version == entry.applied and version is not None:
+                continue  # caught up by a run of its own since the last read
             if not read and not _active(session_id):
                 self.forget(session_id)
                 continue
             entry.requested, entry.requested_at, entry.done = version, now, False
-            fragment_id = self._fragment_for(entry, diffs)
+            self._in_flight.add(session_id)
+            fragment_id = self._fragment_for(entry)
             self.kicks += 1
             self.fragment_kicks += fragment_id is not None
             _request_run(session, entry, fragment_id)
-        return bool(due) or in_flight > 0
+        return bool(self._queue) or bool(self._in_flight)
 
-    def _fragment_for(self, entry: _Follower, diffs: dict) -> str | None:
+    def _read_room(self, code: str) -> None:
+        """Read room ``code``'s version, and its state when the version moved (once per change, for every follower)."""
+        try:
+            self._versions[code] = self.store.version(code)
+            self.reads += 1
+            known = self.room(code)
+            if self._versions[code] != (known.version if known else None):
+                found = self.store.room(code)
+                self.reads += 1
+                with self._lock:
+                    self._rooms[code] = found
+        except classroom.RoomNotFound:
+            self._versions[code] = None  # one more run tells the student that the room closed
+            with self._lock:
+                self._rooms.pop(code, None)
+        except Exception:  # noqa: BLE001 - the store is down: try again next time, pages stay as they are
+            pass
+
+    def _finished(self, entry: _Follower, session, now: float) -> bool:
+        """Whether ``entry``'s requested run no longer holds a place (it ended, or it is too old to wait for)."""
+        if entry.requested is None:
+            return True
+        if entry.done or (entry.applied == entry.requested and _idle(session)):
+            return True
+        return now - entry.requested_at >= RUN_TIMEOUT
+
+    def _scan(self, entries, versions, now: float) -> None:
+        """At a read of the store: every follower whose page is behind its room, in the order they followed."""
+        self._queue.clear()
+        self._in_flight.clear()
+        for session_id, entry in entries:
+            session = entry.session()
+            if session is None or not _active(session_id):
+                self.forget(session_id)
+                continue
+            if entry.code not in versions:
+                continue
+            if entry.requested is not None:
+                if not self._finished(entry, session, now):
+                    self._in_flight.add(session_id)
+                    continue
+                entry.requested = None
+            version = versions[entry.code]
+            if version != entry.applied or version is None:
+                self._queue.append(session_id)
+
+    def _settle(self, now: float) -> None:
+        """Between reads: free the places of the runs that ended (looks at those runs only, not every follower)."""
+        for session_id in list(self._in_flight):
+            with self._lock:
+                entry = self._followers.get(session_id)
+            session = entry.session() if entry is not None else None
+            if session is None:
+                self._in_flight.discard(session_id)
+            elif self._finished(entry, session, now):
+                entry.requested = None
+                self._in_flight.discard(session_id)
+
+    def _fragment_for(self, entry: _Follower) -> str | None:
         """The fragment to rerun instead of the page: the change since its last run is only in the fragment's params."""
         room = self.room(entry.code)
         if entry.fragment is None or room is None or entry.applied_view is None:
             return None
         fragment_id, params, _ = entry.fragment
         key = (entry.applied_view, room.view, params)  # 200 students of a room share one comparison
-        if key not in diffs:
+        if key not in self._diffs:
             from ui.classroom import changed_params
 
+            if len(self._diffs) >= 64:
+                self._diffs.clear()
             diff = changed_params(entry.applied_view, room.view)
-            diffs[key] = diff is not None and diff[0] is None and diff[1] <= set(params)
-        return fragment_id if diffs[key] else None
+            self._diffs[key] = diff is not None and diff[0] is None and diff[1] <= set(params)
+        return fragment_id if self._diffs[key] else None
 
 
 # ---------------------------------------------------------------------- Streamlit's runtime (1.67)

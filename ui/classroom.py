@@ -321,16 +321,18 @@ def changed_params(old_view: str | None, new_view: str) -> tuple[str | None, fro
 
 def _apply_in_fragment(room: RoomState, params: tuple[str, ...], reset: tuple[str, ...]) -> bool:
     """Load ``room``'s view into this fragment if it differs from what the page shows only in ``params``."""
-    diff = changed_params(current_view_text(), room.view)
-    if diff is None or diff[0] is not None or not diff[1] <= set(params):
+    try:
+        new_params = json.loads(room.view)["params"]
+        extra_params = {k: new_params[k] for k in params if k in new_params}
+    except (ValueError, KeyError, TypeError):
         return False
-    new_params = json.loads(room.view)["params"]
     view = state.view()
     extra = {k: v for k, v in view.extra.items() if k not in params}
-    extra.update({k: new_params[k] for k in params if k in new_params})
+    extra.update(extra_params)
     st.session_state[state.VIEW] = dataclasses.replace(view, extra=extra)
-    if changed_params(current_view_text(), room.view) != (None, frozenset()):
-        st.session_state[state.VIEW] = view  # the parameters were not all the view's extras: load it whole
+    # The page now shows the room's view exactly, or the change was more than ``params``: then load it whole.
+    if current_view_text() != room.view:
+        st.session_state[state.VIEW] = view
         return False
     for key in reset:
         _forget_widget_callback(key)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +21,7 @@ import streamlit as st
 import pooling
 from figures import format_value
 from ui import classroom, linked, presentation, share, state, text
-from ui.model import Pooled, pool_view
+from ui.model import LAST_GOOD, Pooled, pool_view
 from ui.text import md
 
 FORWARD, BACKWARD = "forward", "backward"
@@ -382,11 +384,12 @@ def player() -> None:
 def _player_body() -> None:
     # A following student's screen reruns only this fragment when the teacher moves only the step.
     classroom.follow_in_fragment(("step",), reset=(POSITION, SLIDER))
-    pooled = pool_view(state.view())
+    pooled = _pooled(state.view())
     if isinstance(pooled, str):
         st.error(f"Nothing to step through: {pooled}", icon="⚠️")
         return
-    plan = plan_steps(pooled.res, pooled.dy, pooled.tie_policy)
+    plan_key = _plan_key(pooled)
+    plan = _shared(("plan", plan_key), lambda: plan_steps(pooled.res, pooled.dy, pooled.tie_policy))
     n_steps = plan.n_steps
     st.session_state[COUNT] = n_steps
     pos = _position(n_steps)
@@ -413,22 +416,47 @@ def _player_body() -> None:
         st.warning(md(problem), icon="🔗")
     if not playing and st.session_state.get(PLAY_NOTE):
         st.info(st.session_state[PLAY_NOTE], icon=":material/timer_off:")
-    _controls(pos, n_steps, playing)
-    step = plan.step(pos)
+    following = classroom.following()
+    if following:
+        _following_bar(pos, n_steps)
+    else:
+        _controls(pos, n_steps, playing)
+    # Everything below depends only on the example and the step: a class on one step shares it (see _shared).
+    shown = _shared(("screen", plan_key, pos), lambda: _screen(pooled, plan, pos))
     if presentation.is_on():
         # For a projector: the four figures in one row across the page, the words and formulas below.
-        _figures(pooled, plan, step)
+        _figures(pooled, shown, plan_key)
         with st.container(key="step_words"):
-            _step_math(pooled, plan, step, side_by_side=True)
-            share_box()
+            _step_math(shown.words, side_by_side=True)
+            _share_box(following)
     else:
         figures, words = st.columns([2, 1], gap="medium")
         with figures:
-            _figures(pooled, plan, step)
+            _figures(pooled, shown, plan_key)
         with words, st.container(key="step_words"):
-            _step_math(pooled, plan, step)
-            share_box()
+            _step_math(shown.words)
+            _share_box(following)
     state.sync_url()  # a fragment run does not reach app.py's sync, and the step is part of the link
+
+
+def _share_box(following: bool) -> None:
+    # A follower's link would be the teacher's view plus the class code, which joins the class: the
+    # sidebar has that link already, and the two elements are a tenth of a follower's rerun.
+    if not following:
+        share_box()
+
+
+def _following_bar(pos: int, n_steps: int) -> None:
+    """A following student's stand-in for the step controls: where the teacher is, in one element.
+
+    The buttons and the slider would only move this tab until the teacher's next step, and they
+    are most of what a follower's rerun costs the server (benchmarks/bench_class.py); leaving to
+    explore brings them back.
+    """
+    st.progress(
+        (pos + 1) / n_steps,
+        text=f"Step {pos + 1} of {n_steps}, as the teacher steps. Leave to explore to step on your own.",
+    )
 
 
 def _controls(pos: int, n_steps: int, playing: bool) -> None:
@@ -548,64 +576,153 @@ def step_picture(p: Pooled, plan: StepPlan, step: Step) -> dict:
     }
 
 
-def _figures(p: Pooled, plan: StepPlan, step: Step) -> None:
+@dataclass(frozen=True, eq=False)
+class StepScreen:
+    """What one step shows besides its controls, the same for every session on that step.
+
+    ``picture`` holds the linked picture's options (`step_picture`); ``words`` the step's words and
+    formulas as ``(column, kind, text)`` in the order drawn: column "words" or "formulas", kind the
+    Streamlit call ("subheader", "markdown", "latex", "caption", "info" or "success").
+    """
+
+    step: Step
+    picture: dict
+    words: tuple[tuple[str, str, str], ...]
+
+
+def _screen(p: Pooled, plan: StepPlan, position: int) -> StepScreen:
+    step = plan.step(position)
+    return StepScreen(step, step_picture(p, plan, step), step_words(p, plan, step))
+
+
+def _pooled(view) -> Pooled | str:
+    """``pool_view(view)``, shared by the sessions showing the same grids and settings (a class on one step).
+
+    Only a view whose own window fits is shared: a fallback to the last window that fitted comes
+    from the session's own state (``ui.model.LAST_GOOD``), which a shared result would not be.
+    """
+    params = state.link_params()
+    key = ("pooled", tuple(sorted((k, v) for k, v in params.items() if k not in view.extra)))
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+    if found is not None:
+        st.session_state[LAST_GOOD] = found.window  # as pool_view records a window that fits
+        return found
+    pooled = pool_view(view)
+    if not isinstance(pooled, str) and pooled.problem is None:
+        _shared(key, lambda: pooled)
+    return pooled
+
+
+def _plan_key(p: Pooled) -> tuple:
+    """Everything a step's plan, picture and words are computed from (so sessions with equal keys share them)."""
+    return (p.x.tobytes(), p.x.shape, p.x.dtype.str, p.dy.tobytes(), p.dy.shape, p.dy.dtype.str, p.window, p.tie_policy)
+
+
+SHARED_MAX = 64
+"""Plans and step screens kept process-wide: a class on one step, the steps around it, a few other tabs."""
+
+_SHARED: OrderedDict = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared(key: tuple, build):
+    """``build()`` for ``key``, computed once per process while it stays among the last `SHARED_MAX`.
+
+    200 students following one teacher each rerun this page's fragment per step; the plan, the
+    step's picture options and its words are the same for all of them, so they are built once.
+    The values are never changed after they are built (sessions only read them).
+    """
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is not None:
+            _SHARED.move_to_end(key)
+            return found
+    built = build()  # two sessions may build the same value at once: equal values, the later one is kept
+    with _SHARED_LOCK:
+        _SHARED[key] = built
+        while len(_SHARED) > SHARED_MAX:
+            _SHARED.popitem(last=False)
+    return built
+
+
+def _figures(p: Pooled, shown: StepScreen, plan_key: tuple) -> None:
     """x, y, dL/dy and dL/dx as the linked picture, as far as this step has got, the step's window pinned.
 
     The picture lays itself out for the width it gets (full width when presenting).
     """
     # Everything the picture is drawn from: a class on the same step shares one payload (ui/payload_share.py).
-    share_key = ("step", p.x.tobytes(), p.x.shape, p.x.dtype.str, p.dy.tobytes(), p.dy.shape, p.dy.dtype.str)
-    share_key += (p.window, p.tie_policy, step.position)
     linked.linked_grids(
         p,
-        step.cell,
+        shown.step.cell,
         key=LINKED_KEY,
         editable=(),
         pinnable=False,
         font_scale=presentation.font_scale(),
-        share_key=share_key,
-        **step_picture(p, plan, step),
+        share_key=("step", *plan_key, shown.step.position),
+        **shown.picture,
     )
 
 
-def _step_math(p: Pooled, plan: StepPlan, step: Step, *, side_by_side: bool = False) -> None:
-    """The step in words and its formulas with the numbers (formulas to the right with ``side_by_side``)."""
+def step_words(p: Pooled, plan: StepPlan, step: Step) -> tuple[tuple[str, str, str], ...]:
+    """The step in words and its formulas with the numbers, as ``(column, kind, text)`` (see `StepScreen`)."""
     i, j = step.cell
     n_windows = plan.n_windows
-    words, formulas = st.columns(2, gap="large") if side_by_side else (st.container(),) * 2
+    out: list[tuple[str, str, str]] = []
     if step.phase == FORWARD:
-        with words:
-            st.subheader(f"Step {step.position + 1} of {plan.n_steps} · forward, window ({i}, {j})")
-            st.markdown(forward_sentence(plan, step))
-        with formulas:
-            if p.res.indices[i, j] >= 0:
-                st.latex(text.window_math(p, i, j)[0])
-        with words:
-            st.caption(f"y has {step.number} of {n_windows} values. The backward pass starts after the last window.")
-        return
-    with words:
-        st.subheader(f"Step {step.position + 1} of {plan.n_steps} · backward, dL/dy[{i}, {j}]")
-        st.markdown(text.window_story(p, i, j))
-    received = plan.received(step.number)
-    with formulas:
-        if step.receivers:
-            for line in text.window_math(p, i, j)[1:]:
-                st.latex(line)
-            st.markdown("**dL/dx so far**")
-            for line in accumulation_lines(step, received):
-                st.latex(line)
-            overlap = adding_up_sentence(step, received)
-            if overlap:
-                st.info(overlap, icon=":material/add_circle:")
-        else:
-            st.markdown(f"Nothing is sent back from y[{i}, {j}]: dL/dx does not change in this step.")
-    with words:
-        st.caption(
-            f"{step.number} of {n_windows} output cells have sent their gradient. "
-            "Cells no window sends anything to keep 0."
+        out.append(("words", "subheader", f"Step {step.position + 1} of {plan.n_steps} · forward, window ({i}, {j})"))
+        out.append(("words", "markdown", forward_sentence(plan, step)))
+        if p.res.indices[i, j] >= 0:
+            out.append(("formulas", "latex", text.window_math(p, i, j)[0]))
+        out.append(
+            (
+                "words",
+                "caption",
+                f"y has {step.number} of {n_windows} values. The backward pass starts after the last window.",
+            )
         )
-        if step.number == n_windows:
-            st.success("Done: this is the whole dL/dx, the same as the explorer shows.", icon="✅")
+        return tuple(out)
+    out.append(("words", "subheader", f"Step {step.position + 1} of {plan.n_steps} · backward, dL/dy[{i}, {j}]"))
+    out.append(("words", "markdown", text.window_story(p, i, j)))
+    received = plan.received(step.number)
+    if step.receivers:
+        out += [("formulas", "latex", line) for line in text.window_math(p, i, j)[1:]]
+        out.append(("formulas", "markdown", "**dL/dx so far**"))
+        out += [("formulas", "latex", line) for line in accumulation_lines(step, received)]
+        overlap = adding_up_sentence(step, received)
+        if overlap:
+            out.append(("formulas", "info", overlap))
+    else:
+        out.append(
+            ("formulas", "markdown", f"Nothing is sent back from y[{i}, {j}]: dL/dx does not change in this step.")
+        )
+    out.append(
+        (
+            "words",
+            "caption",
+            f"{step.number} of {n_windows} output cells have sent their gradient. "
+            "Cells no window sends anything to keep 0.",
+        )
+    )
+    if step.number == n_windows:
+        out.append(("words", "success", "Done: this is the whole dL/dx, the same as the explorer shows."))
+    return tuple(out)
+
+
+_ICONS = {"info": ":material/add_circle:", "success": "✅"}
+
+
+def _step_math(words: tuple[tuple[str, str, str], ...], *, side_by_side: bool = False) -> None:
+    """Draw `step_words`' lines (formulas to the right of the words with ``side_by_side``)."""
+    # Stacked, the lines go straight into the caller's container (no container of their own: one
+    # element fewer in every rerun of a following class).
+    where = dict(zip(("words", "formulas"), st.columns(2, gap="large"))) if side_by_side else None
+    for column, kind, line in words:
+        draw = getattr(where[column] if where else st, kind)
+        if kind in _ICONS:
+            draw(line, icon=_ICONS[kind])
+        else:
+            draw(line)
 
 
 def share_box() -> None:

@@ -52,6 +52,8 @@ async def _class(url: str, store_url: str) -> None:
         stuck = await wait_all(lambda s: 1 in s.seen_steps and not s.running, students, WAIT)
         assert not stuck, "every tab loads the teacher's view"
         assert all(s.poll_fragment == "" for s in students), "no tab was given a polling timer"
+        # A follower's player has no step controls of its own (the teacher steps); leaving brings them back.
+        assert not [s for s in students if "step_next" in s.widget_ids or "step_slider" in s.widget_ids]
 
         # A step: every tab shows it without asking, through a rerun of the player fragment alone.
         before = [len(s.finishes) for s in students]
@@ -74,6 +76,7 @@ async def _class(url: str, store_url: str) -> None:
         await leaver.send(widgets=[WidgetState(id=leaver.widget_ids["class_leave"], trigger_value=True)])
         await asyncio.wait_for(leaver.finished.wait(), WAIT)
         assert "class_rejoin" in leaver.widget_ids
+        assert "step_next" in leaver.widget_ids and "step_slider" in leaver.widget_ids
         store.set_view(
             room.code, room.teacher_token, view_text("pages/step_through.py", {"x": OTHER_X, "k": "2", "step": "5"})
         )
