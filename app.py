@@ -7,9 +7,10 @@ import streamlit as st
 from ui import nodelay, presentation, shell  # noqa: F401 - importing nodelay turns Nagle's algorithm off
 
 shell.leave_pages_folder_mode()
-# A material icon Streamlit draws itself: an arbitrary character such as "▦" is not an emoji Streamlit
-# knows, so it became an image URL and every browser asked the server for "/%E2%96%A6".
-st.set_page_config(page_title="Max pooling backprop explainer", page_icon=":material/grid_on:", layout="wide")
+# The tab's icon is a file the app's own server hands out (Streamlit's media endpoint): a material icon or
+# an emoji would be fetched from Google's or a CDN's servers, out of reach in a classroom without internet.
+ICON = Path(shell.__file__).with_name("icon.png")  # ui/icon.png, in a checkout and in a wheel alike
+st.set_page_config(page_title="Max pooling backprop explainer", page_icon=str(ICON), layout="wide")
 
 # (section, file, title, icon). A page is listed once its file exists.
 PAGES = [
