@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -626,19 +627,36 @@ _SHARED: OrderedDict = OrderedDict()
 _SHARED_LOCK = threading.Lock()
 
 
+def _read_only(value, depth: int = 0):
+    """``value`` with every numpy array reachable from it made read-only (through dataclass fields, tuples, lists
+    and dicts), so that no session can change what the sessions sharing it are shown."""
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif depth < 8 and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            _read_only(getattr(value, field.name), depth + 1)
+    elif depth < 8 and isinstance(value, (tuple, list)):
+        for item in value:
+            _read_only(item, depth + 1)
+    elif depth < 8 and isinstance(value, dict):
+        for item in value.values():
+            _read_only(item, depth + 1)
+    return value
+
+
 def _shared(key: tuple, build):
     """``build()`` for ``key``, computed once per process while it stays among the last `SHARED_MAX`.
 
     200 students following one teacher each rerun this page's fragment per step; the plan, the
     step's picture options and its words are the same for all of them, so they are built once.
-    The values are never changed after they are built (sessions only read them).
+    Their arrays are made read-only (`_read_only`), so a session cannot change another's screen.
     """
     with _SHARED_LOCK:
         found = _SHARED.get(key)
         if found is not None:
             _SHARED.move_to_end(key)
             return found
-    built = build()  # two sessions may build the same value at once: equal values, the later one is kept
+    built = _read_only(build())  # two sessions may build the same value at once: equal values, the later one kept
     with _SHARED_LOCK:
         _SHARED[key] = built
         while len(_SHARED) > SHARED_MAX:
