@@ -8,12 +8,12 @@ adds them. The rest of the module draws the page's player (controls, figures, ma
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import threading
 import time
 from collections import OrderedDict
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
