@@ -7,6 +7,7 @@ not fit) and gathers the results into one object.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 
@@ -94,13 +95,18 @@ class Pooled:
 
         Kept here because one rerun asks for it several times (the window's math, its sentence, its sums).
         """
-        return _read_only(pooling.window_weights(self.res, self.tie_policy))
+        return read_only(pooling.window_weights(self.res, self.tie_policy))
 
     @functools.cached_property
     def tied(self) -> tuple[np.ndarray, np.ndarray]:
         """``pooling.tied_mask``: (tied positions, flat input index of each window position), read-only."""
-        tied, widx = pooling.tied_mask(self.res)
-        return _read_only(tied), _read_only(widx)
+        return read_only(pooling.tied_mask(self.res))
+
+    @property
+    def window_index(self) -> np.ndarray:
+        """``geometry.window_index()`` (flat input index of each window position, -1 in padding), read-only:
+        the array `tied` came with, so it is not worked out again."""
+        return self.tied[1]
 
     @property
     def y(self) -> np.ndarray:
@@ -109,13 +115,25 @@ class Pooled:
     def receivers(self, i: int, j: int) -> np.ndarray:
         """(n, 2) int: the (row, col) of the cells window (i, j) sends gradient to under the tie rule."""
         weights = self.weights[i, j]
-        flat = self.tied[1][i, j][weights != 0]
+        flat = self.window_index[i, j][weights != 0]
         return np.stack(np.divmod(flat.astype(int), self.geometry.in_shape[1]), axis=-1).reshape(-1, 2)
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
+def read_only(value, depth: int = 0):
+    """``value`` with every numpy array reachable from it made read-only (itself, or through dataclass fields,
+    tuples, lists and dicts): for what is computed once and then only read, by one rerun or by many sessions."""
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif depth < 8 and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            read_only(getattr(value, f.name), depth + 1)
+    elif depth < 8 and isinstance(value, (tuple, list)):
+        for item in value:
+            read_only(item, depth + 1)
+    elif depth < 8 and isinstance(value, dict):
+        for item in value.values():
+            read_only(item, depth + 1)
+    return value
 
 
 def pool_view(view: ViewState) -> Pooled | str:

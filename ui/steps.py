@@ -8,7 +8,6 @@ adds them. The rest of the module draws the page's player (controls, figures, ma
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import threading
@@ -22,7 +21,7 @@ import streamlit as st
 import pooling
 from figures import format_value
 from ui import classroom, linked, presentation, share, state, text
-from ui.model import LAST_GOOD, Pooled, pool_view
+from ui.model import LAST_GOOD, Pooled, pool_view, read_only
 from ui.text import md
 
 FORWARD, BACKWARD = "forward", "backward"
@@ -627,36 +626,19 @@ _SHARED: OrderedDict = OrderedDict()
 _SHARED_LOCK = threading.Lock()
 
 
-def _read_only(value, depth: int = 0):
-    """``value`` with every numpy array reachable from it made read-only (through dataclass fields, tuples, lists
-    and dicts), so that no session can change what the sessions sharing it are shown."""
-    if isinstance(value, np.ndarray):
-        value.setflags(write=False)
-    elif depth < 8 and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            _read_only(getattr(value, field.name), depth + 1)
-    elif depth < 8 and isinstance(value, (tuple, list)):
-        for item in value:
-            _read_only(item, depth + 1)
-    elif depth < 8 and isinstance(value, dict):
-        for item in value.values():
-            _read_only(item, depth + 1)
-    return value
-
-
 def _shared(key: tuple, build):
     """``build()`` for ``key``, computed once per process while it stays among the last `SHARED_MAX`.
 
     200 students following one teacher each rerun this page's fragment per step; the plan, the
     step's picture options and its words are the same for all of them, so they are built once.
-    Their arrays are made read-only (`_read_only`), so a session cannot change another's screen.
+    Their arrays are made read-only (`ui.model.read_only`), so a session cannot change another's screen.
     """
     with _SHARED_LOCK:
         found = _SHARED.get(key)
         if found is not None:
             _SHARED.move_to_end(key)
             return found
-    built = _read_only(build())  # two sessions may build the same value at once: equal values, the later one kept
+    built = read_only(build())  # two sessions may build the same value at once: equal values, the later one kept
     with _SHARED_LOCK:
         _SHARED[key] = built
         while len(_SHARED) > SHARED_MAX:

@@ -36,7 +36,7 @@ def window_math(p: Pooled, i: int, j: int) -> list[str]:
     """LaTeX lines for output cell (i, j): its window's values, the max, and where its gradient goes."""
     values = pooling.window_values(p.res, i, j)
     weights = p.weights[i, j]
-    widx = p.tied[1][i, j]
+    widx = p.window_index[i, j]
     W = p.geometry.in_shape[1]
     rows = []
     for a in range(values.shape[0]):
