@@ -58,8 +58,8 @@ ALLOWED_SHARED_STATE = {
     "tie rule, step, font scale), immutable strings",
     "ui.payload_share._BUILDING": "the payloads being built now, so that sessions asking at once build one",
     "ui.payload_share.stats": "counts of shared-payload hits and builds (tests read them)",
-    "ui.steps._SHARED": "a step's pooled view, plan, picture options and words keyed by everything they are "
-    "computed from, frozen dataclasses whose arrays are made read-only when stored",
+    "ui.payload_share._VALUES": "a step's pooled view, plan, picture options and words keyed by everything they "
+    "are computed from, frozen dataclasses whose arrays are made read-only when stored",
 }
 
 

@@ -1,10 +1,12 @@
-"""One linked-picture payload for every session that shows the same thing (a class following its teacher).
+"""What every session showing the same thing can share (a class following its teacher): the linked picture's
+payload, and the values a step is drawn from.
 
 When the teacher steps, every following student's screen draws the same step picture. Building its
 payload (``figures.linked.linked_payload``: the receivers, ties and printed text of every window) and
 serialising it to JSON were the part of a student's run that the students could share. `shared_text`
 keeps the last few built payloads process-wide as JSON text, keyed by everything they depend on, and
-hands every session the same string (immutable, so no session can change another's).
+hands every session the same string (immutable, so no session can change another's). `shared_value` does
+the same for the step player's pooled view, plan and step screen, with their arrays made read-only.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+
+from ui.model import read_only
 
 MAX_SETS = 32
 """Payloads kept: a class on one step, the steps either side, and a few other classes or tabs."""
@@ -62,4 +66,36 @@ def shared_text(key: Hashable, build: Callable[[], str]) -> str:
         if building is None:
             with _LOCK:
                 _BUILDING.pop(key).set()
+    return built
+
+
+MAX_VALUES = 64
+"""Values kept by `shared_value`: a class on one step, the steps around it, a few other tabs."""
+
+_VALUES: OrderedDict[Hashable, object] = OrderedDict()  # key -> value, arrays read-only
+
+
+def peek_value(key: Hashable):
+    """The value `shared_value` keeps for ``key``, or None (nothing is built)."""
+    with _LOCK:
+        found = _VALUES.get(key)
+        if found is not None:
+            _VALUES.move_to_end(key)
+        return found
+
+
+def shared_value(key: Hashable, build: Callable[[], object]):
+    """``build()`` for ``key``, built once per process while it stays among the last `MAX_VALUES`.
+
+    The value's arrays are made read-only (`ui.model.read_only`), so no session can change what the
+    others show. Two sessions may build the same value at once: equal values, the later one is kept.
+    """
+    found = peek_value(key)
+    if found is not None:
+        return found
+    built = read_only(build())
+    with _LOCK:
+        _VALUES[key] = built
+        while len(_VALUES) > MAX_VALUES:
+            _VALUES.popitem(last=False)
     return built

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +18,8 @@ import streamlit as st
 
 import pooling
 from figures import format_value
-from ui import classroom, linked, presentation, share, state, text
-from ui.model import LAST_GOOD, Pooled, pool_view, read_only
+from ui import classroom, linked, payload_share, presentation, share, state, text
+from ui.model import LAST_GOOD, Pooled, pool_view
 from ui.text import md
 
 FORWARD, BACKWARD = "forward", "backward"
@@ -389,7 +387,7 @@ def _player_body() -> None:
         st.error(f"Nothing to step through: {pooled}", icon="⚠️")
         return
     plan_key = _plan_key(pooled)
-    plan = _shared(("plan", plan_key), lambda: plan_steps(pooled.res, pooled.dy, pooled.tie_policy))
+    plan = payload_share.shared_value(("plan", plan_key), lambda: plan_steps(pooled.res, pooled.dy, pooled.tie_policy))
     n_steps = plan.n_steps
     st.session_state[COUNT] = n_steps
     pos = _position(n_steps)
@@ -421,8 +419,8 @@ def _player_body() -> None:
         _following_bar(pos, n_steps)
     else:
         _controls(pos, n_steps, playing)
-    # Everything below depends only on the example and the step: a class on one step shares it (see _shared).
-    shown = _shared(("screen", plan_key, pos), lambda: _screen(pooled, plan, pos))
+    # Everything below depends only on the example and the step: a class on one step shares it (ui/payload_share.py).
+    shown = payload_share.shared_value(("screen", plan_key, pos), lambda: _screen(pooled, plan, pos))
     if presentation.is_on():
         # For a projector: the four figures in one row across the page, the words and formulas below.
         _figures(pooled, shown, plan_key)
@@ -603,47 +601,19 @@ def _pooled(view) -> Pooled | str:
     """
     params = state.link_params()
     key = ("pooled", tuple(sorted((k, v) for k, v in params.items() if k not in view.extra)))
-    with _SHARED_LOCK:
-        found = _SHARED.get(key)
+    found = payload_share.peek_value(key)
     if found is not None:
         st.session_state[LAST_GOOD] = found.window  # as pool_view records a window that fits
         return found
     pooled = pool_view(view)
     if not isinstance(pooled, str) and pooled.problem is None:
-        _shared(key, lambda: pooled)
+        payload_share.shared_value(key, lambda: pooled)
     return pooled
 
 
 def _plan_key(p: Pooled) -> tuple:
     """Everything a step's plan, picture and words are computed from (so sessions with equal keys share them)."""
     return (p.x.tobytes(), p.x.shape, p.x.dtype.str, p.dy.tobytes(), p.dy.shape, p.dy.dtype.str, p.window, p.tie_policy)
-
-
-SHARED_MAX = 64
-"""Plans and step screens kept process-wide: a class on one step, the steps around it, a few other tabs."""
-
-_SHARED: OrderedDict = OrderedDict()
-_SHARED_LOCK = threading.Lock()
-
-
-def _shared(key: tuple, build):
-    """``build()`` for ``key``, computed once per process while it stays among the last `SHARED_MAX`.
-
-    200 students following one teacher each rerun this page's fragment per step; the plan, the
-    step's picture options and its words are the same for all of them, so they are built once.
-    Their arrays are made read-only (`ui.model.read_only`), so a session cannot change another's screen.
-    """
-    with _SHARED_LOCK:
-        found = _SHARED.get(key)
-        if found is not None:
-            _SHARED.move_to_end(key)
-            return found
-    built = read_only(build())  # two sessions may build the same value at once: equal values, the later one kept
-    with _SHARED_LOCK:
-        _SHARED[key] = built
-        while len(_SHARED) > SHARED_MAX:
-            _SHARED.popitem(last=False)
-    return built
 
 
 def _figures(p: Pooled, shown: StepScreen, plan_key: tuple) -> None:
