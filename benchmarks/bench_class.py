@@ -2,16 +2,20 @@
 
 Each simulated student does what a browser tab does (tests/load/client.py is the start): it opens the
 student link (``?room=<code>``), is taken to the teacher's page, and then reads whatever the server sends.
-The server reruns a following tab itself when the room's version moves (ui/class_push.py: one watcher
-per process reads each room's version every 0.1 s and reruns at most two tabs at a time); a step-only
-change reruns just the step player's fragment, anything else the whole page, which loads the teacher's
-view and writes it into the URL (the ``page_info_changed`` message). Where the server cannot push, the
+A following tab's Step through page is the linked picture alone, and the picture opens the class's live
+channel (ui/class_live.py; its ``follow`` options name the URL); the client opens it too, sending the
+tab's cookie as a browser does. A step-only change arrives there as the whole new screen, with no run of
+the page (one watcher per process reads each room's version every 0.1 s). Anything else, or a tab whose
+channel is not open, makes the server rerun the tab (at most two at a time): the step player's fragment
+for a step, the whole page otherwise, which loads the teacher's view and writes it into the URL (the
+``page_info_changed`` message). Where the server cannot push, the
 page falls back to a polling fragment (the ``auto_rerun`` message), and the client honours its timer as
 a browser does. The teacher's step is the write its session makes at the end of its run: ``set_view`` on
 the store with the next step (the teacher's own run is not counted).
 
 - ``follow_N_one_server``: one server, SQLite store. Per step, the time from the teacher's write until
-  each student's URL shows that step; p95 over students and steps. Target: p95 <= 2000 ms, 0 errors.
+  each student has that step's screen (through its live channel, or its URL after a rerun); p95 over
+  students and steps; ``live_students`` says how many had their channel open. Target: p95 <= 2000 ms, 0 errors.
   Also the server's CPU over the follow phase (seconds, and as a share of one core), its CPU share
   while every tab only follows and nothing changes (``idle_poll_cpu_share``), and its resident memory.
 - ``follow_N_two_replicas``: the same through nginx to two replicas (deploy/run_replicas.sh), Redis store.
@@ -37,6 +41,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -81,6 +86,36 @@ class Student:
     finishes: list[int] = field(default_factory=list)  # script_finished statuses, in order (tests read them)
     texts: list[str] = field(default_factory=list)  # markdown and headings received (the last 200)
     ws: object = None
+    cookie: str = ""  # the tab's cookie (behind nginx it picks the replica), sent on its live channel too
+    live_url: str = ""  # the live channel the page's picture listens on (ui/class_live.py), as the browser opens it
+    live_task: object = None
+    live_messages: int = 0  # screens received through it
+    follow_step: int | None = None  # the step the follower's picture shows (from the page or the channel)
+    follow_version: int = -1
+
+    def show_follow(self, version: int, step: int, words: list) -> None:
+        """What the picture does with a screen: show it unless it is older than the one shown."""
+        if version <= self.follow_version:
+            return
+        self.follow_version, self.follow_step = version, step
+        self.texts = [*self.texts[-199:], *(str(line[2]) for line in words)]
+        if step not in self.seen_steps:
+            self.seen_steps[step] = time.perf_counter()
+
+    async def listen(self, url: str) -> None:
+        """The picture's side of the live channel: one socket, every message a whole screen."""
+        try:
+            headers = {"Cookie": self.cookie} if self.cookie else None
+            async with connect(
+                url, max_size=None, open_timeout=WAIT, ping_interval=None, additional_headers=headers
+            ) as ws:
+                async for raw in ws:
+                    msg = json.loads(raw)
+                    self.live_messages += 1
+                    self.show_follow(int(msg["version"]), int(msg["step"]), msg["words"])
+        except Exception as err:  # noqa: BLE001 - the test reads it as an error
+            if not isinstance(err, asyncio.CancelledError):
+                self.exceptions.append(f"live channel: {err!r}"[:200])
 
     def step_in_url(self) -> int | None:
         for part in self.query_string.split("&"):
@@ -128,6 +163,8 @@ class Student:
                 body = getattr(element, etype)
                 if etype == "exception":
                     self.exceptions.append(f"{body.type}: {body.message}"[:200])
+                elif etype == "bidi_component" and body.json:
+                    self.take_component(json.loads(body.json))
                 elif etype in ("markdown", "heading"):
                     self.texts = [*self.texts[-199:], body.body]
                 wid = getattr(body, "id", "") if etype != "exception" else ""
@@ -137,6 +174,23 @@ class Student:
                 self.finishes.append(fm.script_finished)
                 self.running = False
                 self.finished.set()
+
+    def take_component(self, data: dict) -> None:
+        """A linked picture arrived: a follower's opens its live channel (once per URL), as ui/linked.js does."""
+        follow = data.get("follow") if isinstance(data, dict) else None
+        if not isinstance(follow, dict):
+            if self.live_task is not None:  # no longer following: the picture closes its channel
+                self.live_task.cancel()
+                self.live_task, self.live_url = None, ""
+            return
+        self.show_follow(int(follow["version"]), int(follow["step"]), follow["words"])
+        live = urljoin(self.url.rstrip("/") + "/step_through", follow["live"]).replace("http://", "ws://", 1)
+        same = live.split("&since=")[0] == self.live_url.split("&since=")[0]
+        if not same or self.live_task is None or self.live_task.done():
+            if self.live_task is not None:
+                self.live_task.cancel()
+            self.live_url = live
+            self.live_task = asyncio.create_task(self.listen(live))
 
     async def poll_timer(self, rng: random.Random) -> None:
         """The browser's side of ``st.fragment(run_every=...)``: a fragment rerun per interval, when idle."""
@@ -150,7 +204,7 @@ class Student:
 
 async def _finish(students, tasks, store) -> list[str]:
     """Stop the students' readers, close their sockets and the store; return what the students raised."""
-    for task in tasks:
+    for task in [*tasks, *(s.live_task for s in students if s.live_task is not None)]:
         task.cancel()
     await asyncio.gather(*(s.ws.close() for s in students), return_exceptions=True)
     store.close()
@@ -160,15 +214,16 @@ async def _finish(students, tasks, store) -> list[str]:
 async def open_student(index: int, url: str, code: str, route_prefix: str, tasks: list) -> Student:
     ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
     # A route cookie per tab: behind nginx (deploy/), tabs spread over the replicas.
+    cookie = f"st_route={route_prefix}-{index}"
     ws = await connect(
         ws_url,
         subprotocols=["streamlit"],
         max_size=None,
         open_timeout=WAIT,
         ping_interval=None,
-        additional_headers={"Cookie": f"st_route={route_prefix}-{index}"},
+        additional_headers={"Cookie": cookie},
     )
-    student = Student(index, url, code, query_string=f"room={code}", ws=ws)
+    student = Student(index, url, code, query_string=f"room={code}", ws=ws, cookie=cookie)
     tasks.append(asyncio.create_task(student.read()))
     await student.send()
     tasks.append(asyncio.create_task(student.poll_timer(random.Random(index))))
@@ -223,6 +278,7 @@ async def follow(url: str, store_url: str, n: int, steps: int, route_prefix: str
         "server_cpu_share": round(cpu / wall, 2),
         "wall_s": round(wall, 1),
         "idle_poll_cpu_share": round(idle_share, 2),
+        "live_students": sum(1 for s in students if s.live_messages),
         "server_rss_mib": round(proc_rss_bytes(pids) / 2**20, 1),
         "first_errors": errors[:5],
     }

@@ -271,3 +271,96 @@ def test_sessions_on_the_same_step_share_its_words_and_plan(monkeypatch):
             "Step 7 of 8 · backward, dL/dy[1, 0]"
         ]
     )
+
+
+# ---------------------------------------------------------------------- the live channel (ui/class_live.py)
+
+
+class ImmediateLoop:
+    """Stands in for the server's event loop: what is handed to it runs at once."""
+
+    def call_soon_threadsafe(self, fn, *args):
+        fn(*args)
+
+
+class FakeChannel:
+    def __init__(self):
+        self.loop = ImmediateLoop()
+        self.sent: list[str] = []
+
+    def put(self, text: str) -> None:
+        self.sent.append(text)
+
+
+def test_a_step_goes_to_open_live_channels_once_built_and_never_as_a_run(room, runs, monkeypatch):
+    from ui import steps
+
+    built = []
+    monkeypatch.setitem(class_push.LIVE, STEP, lambda view: built.append(view) or steps.live_screen(view))
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    sessions = [FakeSession() for _ in range(3)]
+    frag = ("frag1", ("step",), ("step_pos",))
+    follow(watcher, sessions, created.code, 1, fragment=frag)
+    channels = [FakeChannel(), FakeChannel()]
+    for i, channel in enumerate(channels):  # s2 has no channel open (its tab's picture has not connected)
+        assert watcher.attach(f"s{i}", created.code, channel)
+    assert not watcher.attach("s2", "SOMEOTHERROOM", FakeChannel())  # only for the room it follows
+    version = store.set_view(created.code, created.teacher_token, step_view(2))
+    watcher.tick()
+    # The two open channels got the same screen, built once; only the third tab is rerun (its fragment).
+    assert [len(c.sent) for c in channels] == [1, 1] and channels[0].sent == channels[1].sent
+    assert len(built) == 1 and runs == [(sessions[2], "frag1")]
+    screen = json.loads(channels[0].sent[0])
+    assert screen["version"] == version and screen["step"] == 2
+    assert screen["words"][0][2].startswith(f"Step 2 of {screen['n_steps']}")
+    # Nothing more for them until the room moves again.
+    watcher.tick()
+    assert [len(c.sent) for c in channels] == [1, 1]
+    # A new grid is not a step: every page runs again, channels or not.
+    watcher.done("s2", version, step_view(2), frag)
+    store.set_view(created.code, created.teacher_token, step_view(2, x="9,1;4,1"))
+    watcher.tick()
+    assert [len(c.sent) for c in channels] == [1, 1]
+    assert [fragment for _, fragment in runs[1:]] == [None] * class_push.MAX_RUNS
+
+
+def test_a_closed_channel_falls_back_to_the_run(room, runs):
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    session = FakeSession()
+    frag = ("frag1", ("step",), ("step_pos",))
+    follow(watcher, [session], created.code, 1, fragment=frag)
+    channel = FakeChannel()
+    watcher.attach("s0", created.code, channel)
+    watcher.detach("s0", channel)
+    store.set_view(created.code, created.teacher_token, step_view(2))
+    watcher.tick()
+    assert channel.sent == [] and runs == [(session, "frag1")]
+
+
+def test_the_live_screen_is_the_screen_a_run_draws():
+    """``live_screen`` (built outside any session) gives the picture and words the page's run would draw."""
+    from figures.linked import linked_payload
+    from ui import steps
+    from ui.codec import decode_view
+    from ui.model import pool_view
+
+    x = "3,1,4,1;5,9,2,6;5,3,5,8;9,7,9,3"
+    for step in (1, 4, 5, 8):
+        screen = json.loads("{" + steps.live_screen(view_text(STEP, {"x": x, "k": "2", "step": str(step)})) + "}")
+        view, _ = decode_view({"x": x, "k": "2"})
+        p = pool_view(view)
+        plan = steps.plan_steps(p.res, p.dy, p.tie_policy)
+        shown = plan.step(step - 1)
+        picture = steps.step_picture(p, plan, shown)
+        expected = linked_payload(p.res, p.dy, p.tie_policy, sel=shown.cell, editable=(), pinnable=False, **picture)
+        expected = json.loads(json.dumps(expected, allow_nan=False))
+        assert {k: v for k, v in screen["picture"].items() if k != "plotly_src"} == expected
+        assert screen["words"] == [list(line) for line in steps.step_words(p, plan, shown)]
+        assert (screen["step"], screen["n_steps"]) == (step, plan.n_steps)
+    # Views the page has to explain are left to a run.
+    assert steps.live_screen(view_text(STEP, {"x": x, "k": "2", "step": "99"})) is None
+    assert steps.live_screen(view_text(STEP, {"x": x, "k": "2", "step": "two"})) is None
+    assert steps.live_screen(view_text(STEP, {"x": x, "k": "9"})) is None  # the window does not fit
+    assert steps.live_screen(view_text("pages/explorer.py", {"x": x})) is None

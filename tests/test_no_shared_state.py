@@ -58,6 +58,9 @@ ALLOWED_SHARED_STATE = {
     "tie rule, step, font scale), immutable strings",
     "ui.payload_share._BUILDING": "the payloads being built now, so that sessions asking at once build one",
     "ui.payload_share.stats": "counts of shared-payload hits and builds (tests read them)",
+    "ui.class_push.LIVE": "page file -> the function that builds that page's live screen from a room view; "
+    "written once at import, never per session",
+    "ui.class_live._route_state": "whether the live channel's route was added to this process's server (once)",
     "ui.payload_share._VALUES": "a step's pooled view, plan, picture options and words keyed by everything they "
     "are computed from, frozen dataclasses whose arrays are made read-only when stored",
 }

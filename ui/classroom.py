@@ -4,8 +4,9 @@ The room lives in the store (``classroom``: SQLite by default, Redis for replica
 process. A teacher's session writes its view (the link parameters and the page) into the room at
 the end of every run. A following student's session is rerun by the server when the room's
 version moves (``ui.class_push``: one watcher per process reads each room's version, so 200
-students cost one store read per interval, not 200 script runs); where that push is not
-available it polls the version with a fragment on a timer instead. The run then loads the
+students cost one store read per interval, not 200 script runs), or, for a step on Step
+through, sends the new screen to the tab's picture without a run (``ui.class_live``); where that
+push is not available it polls the version with a fragment on a timer instead. The run then loads the
 teacher's view as if it had opened the teacher's link. Only the teacher token (in the private teacher link) writes; the
 student code only reads and sends the student's own anonymous answer.
 """
@@ -27,7 +28,7 @@ import streamlit as st
 import classroom
 from classroom.store import ENV_STORE, MAX_CODE_INPUT_CHARS, RoomState, marks_of
 from figures import make_grid_figure
-from ui import class_push, presentation, state
+from ui import class_live, class_push, presentation, state
 from ui.codec import decode_view
 
 POLL_SECONDS = 1.0
@@ -345,7 +346,33 @@ def _apply_in_fragment(room: RoomState, params: tuple[str, ...], reset: tuple[st
     return True
 
 
+def live_channel() -> tuple[str, int] | None:
+    """Where a following page's picture listens for the teacher's steps (``ui.class_live``), and the version it shows.
+
+    None where the server cannot push (no runtime, no route): the page is then rerun per step as before.
+    """
+    if not (following() and st.session_state.get(PUSHED)):
+        return None
+    applied = st.session_state.get(APPLIED)
+    found = class_push.current_session()
+    if found is None or not isinstance(applied, int) or not class_live.ensure_route():
+        return None
+    return f"{class_live.PATH}?{urlencode({'room': code(), 'session': found[0], 'since': applied})}", applied
+
+
 def leave_to_explore() -> None:
+    """Stop following, from where the teacher is now.
+
+    Steps that reached this tab through the live channel never ran its page, so the session still
+    holds the step it last ran; the room's view is loaded first (a change of page waits for the run).
+    """
+    try:
+        room = store().room(code())
+        old_page = json.loads(st.session_state.get(APPLIED_VIEW) or "{}").get("page")
+        if room.version != st.session_state.get(APPLIED) and json.loads(room.view).get("page") == old_page:
+            _apply(room)
+    except (classroom.RoomError, ValueError, AttributeError):
+        pass  # the room closed or holds no view: leave from what the tab shows
     st.session_state[FOLLOWING] = False
 
 

@@ -71,6 +71,19 @@ def _install_static(name: str, source: Path | None = None, text: str | None = No
 
 _install_static(PLOTLY_FILE, source=Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
 
+def _katex_src() -> str | None:
+    """Streamlit's own KaTeX (an ES module its frontend loads for math), as a URL relative to the page; or None.
+
+    A following student's picture draws the step's formulas itself (ui/linked.js) with the same KaTeX,
+    and Streamlit's stylesheet already styles it. The file's name carries a hash that changes with
+    Streamlit's version, so it is looked up, not written down.
+    """
+    found = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("katex.*.js"))
+    return f"static/js/{found[0].name}" if found else None
+
+
+KATEX_SRC = _katex_src()
+
 LINKED_JS = (HERE / "linked.js").read_text(encoding="utf-8")
 LINKED_JS_FILE = f"linked-{hashlib.sha256(LINKED_JS.encode()).hexdigest()[:12]}.js"
 """Name under ``static/``: the content's hash in the name, so a browser never runs a stale copy."""
@@ -198,6 +211,7 @@ def linked_grids(
     tie_policy: str | None = None,
     on_cell: Callable[[str, tuple[int, int]], None] | None = None,
     share_key: Hashable | None = None,
+    follow: dict | None = None,
     **extras,
 ) -> dict | None:
     """Draw the four linked grids of ``p`` with ``cell`` pinned; returns the payload sent to the browser.
@@ -213,48 +227,74 @@ def linked_grids(
     ``share_key``, when given, must stand for everything ``p`` and ``extras`` hold: the payload's JSON is
     then built once per process for every session drawing the same thing (`ui.payload_share`: a class
     following its teacher), and None is returned when another session built it.
+
+    ``follow``, for a student following the teacher, tells the browser where the live channel is and
+    what the screen around the picture says (``ui.steps``; the browser side is ui/linked.js).
     """
     errors = st.session_state.get(ERRORS, {}).get(key, [])
     # Complaints about cells that no longer exist (the grid shrank) are dropped.
     shapes = {"x": p.x.shape, "dy": p.dy.shape}
     errors = [e for e in errors if e["r"] < shapes[e["grid"]][0] and e["c"] < shapes[e["grid"]][1]]
-
-    def build() -> dict:
-        payload = linked_payload(
-            p.res,
-            p.dy,
-            tie_policy or p.tie_policy,
-            sel=cell,
-            editable=editable,
-            errors=errors,
-            font_scale=font_scale,
-            titles=titles,
-            show=show,
-            pinnable=pinnable,
-            **extras,
-        )
-        payload["plotly_src"] = f"app/static/{PLOTLY_FILE}"
-        return payload
-
+    kwargs = dict(editable=editable, errors=errors, font_scale=font_scale, titles=titles, show=show,
+                  pinnable=pinnable, tie_policy=tie_policy, **extras)
     payload = None
     if share_key is None:
-        payload = build()
+        payload = _build_payload(p, cell, **kwargs)
         text = json.dumps(payload, allow_nan=False)
     else:
-        shared = (share_key, cell, editable, font_scale, show, pinnable, tie_policy, json.dumps(errors))
-        text = payload_share.shared_text(shared, lambda: json.dumps(build(), allow_nan=False))
+        text = payload_text(p, cell, share_key, **kwargs)
     current = {name: grid for name, grid in (("x", p.x), ("dy", p.dy)) if name in editable}
     clickable = extras.get("clickable", ())
     # One JSON string: Streamlit then has a single value to look through for data frames.
+    data = {"json": text} if follow is None else {"json": text, "follow": follow}
     _component(
         key=key,
-        data={"json": text},
+        data=data,
         on_event_change=lambda: _on_event(
             key, current, _checked(on_cell, {"clickable": clickable, "grids": _shapes(p)})
         ),
         height="content",
     )
     return payload
+
+
+def _build_payload(p: Pooled, cell, *, tie_policy: str | None = None, **kwargs) -> dict:
+    payload = linked_payload(p.res, p.dy, tie_policy or p.tie_policy, sel=cell, **kwargs)
+    payload["plotly_src"] = f"app/static/{PLOTLY_FILE}"
+    return payload
+
+
+def payload_text(
+    p: Pooled,
+    cell: tuple[int, int] | None,
+    share_key: Hashable,
+    *,
+    editable: tuple[str, ...] = ("x", "dy"),
+    errors: list | None = None,
+    font_scale: float = 1.0,
+    titles: dict[str, str] | None = None,
+    show: tuple[str, ...] = ("x", "y", "dy", "dx"),
+    pinnable: bool = True,
+    tie_policy: str | None = None,
+    **extras,
+) -> str:
+    """The payload's JSON, built once per process for everything ``share_key`` (with the options) stands for.
+
+    Used by `linked_grids` and, outside any session, by a class's live channel (``ui.steps.live_screen``):
+    the same key gives the same text to both.
+    """
+    errors = errors or []
+    shared = (share_key, cell, editable, font_scale, show, pinnable, tie_policy, json.dumps(errors))
+    return payload_share.shared_text(
+        shared,
+        lambda: json.dumps(
+            _build_payload(
+                p, cell, editable=editable, errors=errors, font_scale=font_scale, titles=titles, show=show,
+                pinnable=pinnable, tie_policy=tie_policy, **extras,
+            ),
+            allow_nan=False,
+        ),
+    )
 
 
 def _shapes(p: Pooled) -> dict:

@@ -8,6 +8,7 @@ adds them. The rest of the module draws the page's player (controls, figures, ma
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -18,8 +19,9 @@ import streamlit as st
 
 import pooling
 from figures import format_value
-from ui import classroom, linked, payload_share, presentation, share, state, text
-from ui.model import LAST_GOOD, Pooled, pool_view
+from ui import class_push, classroom, linked, payload_share, presentation, share, state, text
+from ui.codec import decode_view
+from ui.model import LAST_GOOD, Pooled, fit_dy, pool_view, pooled_from, window_of
 from ui.text import md
 
 FORWARD, BACKWARD = "forward", "backward"
@@ -415,12 +417,18 @@ def _player_body() -> None:
     if not playing and st.session_state.get(PLAY_NOTE):
         st.info(st.session_state[PLAY_NOTE], icon=":material/timer_off:")
     following = classroom.following()
+    # Everything below depends only on the example and the step: a class on one step shares it (ui/payload_share.py).
+    shown = payload_share.shared_value(("screen", plan_key, pos), lambda: _screen(pooled, plan, pos))
+    live = _live_follow(shown, n_steps) if following else None
+    if live is not None:
+        # The picture draws the whole follower's screen and takes the teacher's next steps from the server itself.
+        _figures(pooled, shown, plan_key, follow=live)
+        state.sync_url()
+        return
     if following:
         _following_bar(pos, n_steps)
     else:
         _controls(pos, n_steps, playing)
-    # Everything below depends only on the example and the step: a class on one step shares it (ui/payload_share.py).
-    shown = payload_share.shared_value(("screen", plan_key, pos), lambda: _screen(pooled, plan, pos))
     if presentation.is_on():
         # For a projector: the four figures in one row across the page, the words and formulas below.
         _figures(pooled, shown, plan_key)
@@ -616,7 +624,66 @@ def _plan_key(p: Pooled) -> tuple:
     return (p.x.tobytes(), p.x.shape, p.x.dtype.str, p.dy.tobytes(), p.dy.shape, p.dy.dtype.str, p.window, p.tie_policy)
 
 
-def _figures(p: Pooled, shown: StepScreen, plan_key: tuple) -> None:
+def _live_follow(shown: StepScreen, n_steps: int) -> dict | None:
+    """The linked picture's ``follow`` options for a following student (``ui.linked``), or None to draw as usual.
+
+    With them the picture draws the progress line and the step's words too, and listens on the class's
+    live channel (``ui.class_live``), so the teacher's next step needs no run of this page. Not while
+    presenting: the live screens are built at the ordinary font size.
+    """
+    found = None if presentation.is_on() else classroom.live_channel()
+    if found is None:
+        return None
+    live, version = found
+    return {
+        "live": live,
+        "version": version,
+        "step": shown.step.position + 1,
+        "n_steps": n_steps,
+        "words": [list(line) for line in shown.words],
+        "katex": linked.KATEX_SRC,
+    }
+
+
+def live_screen(view_text: str) -> str | None:
+    """A Step through view's screen for the live channel: ``"step":..,"n_steps":..,"picture":{..},"words":[..]``.
+
+    Built outside any session (the watcher's thread, ``ui.class_push``) from the same shared parts a
+    following page draws (`_pooled`, the plan, `_screen`, the picture's JSON), so both give the same
+    screen. None when the view does not pool or its step is not a plain number: a run shows why.
+    """
+    data = json.loads(view_text)
+    params = data["params"]
+    step_text = params.get("step", "1")
+    if data.get("page") != STEP_PAGE or not re.fullmatch(r"[0-9]{1,9}", step_text):
+        return None
+    view, _ = decode_view(params)
+    key = ("pooled", tuple(sorted((k, v) for k, v in params.items() if k not in view.extra)))
+    pooled = payload_share.peek_value(key)
+    if pooled is None:
+        window = window_of(view)
+        try:
+            res = pooling.max_pool2d(view.x, window.kernel, **window.kwargs())
+        except ValueError:
+            return None
+        dy, notice = fit_dy(view.dy, res.out.shape)
+        pooled = payload_share.shared_value(
+            key, lambda: pooled_from(res, window, dy, view.tie_policy, notices=[notice] if notice else [])
+        )
+    plan_key = _plan_key(pooled)
+    plan = payload_share.shared_value(("plan", plan_key), lambda: plan_steps(pooled.res, pooled.dy, pooled.tie_policy))
+    pos = min(max(int(step_text), 1), plan.n_steps) - 1
+    if pos + 1 != int(step_text):
+        return None  # out of range: the page's run says so
+    shown = payload_share.shared_value(("screen", plan_key, pos), lambda: _screen(pooled, plan, pos))
+    picture = linked.payload_text(
+        pooled, shown.step.cell, ("step", *plan_key, pos), editable=(), pinnable=False, **shown.picture
+    )
+    words = json.dumps([list(line) for line in shown.words])
+    return f'"step":{pos + 1},"n_steps":{plan.n_steps},"picture":{picture},"words":{words}'
+
+
+def _figures(p: Pooled, shown: StepScreen, plan_key: tuple, follow: dict | None = None) -> None:
     """x, y, dL/dy and dL/dx as the linked picture, as far as this step has got, the step's window pinned.
 
     The picture lays itself out for the width it gets (full width when presenting).
@@ -630,6 +697,7 @@ def _figures(p: Pooled, shown: StepScreen, plan_key: tuple) -> None:
         pinnable=False,
         font_scale=presentation.font_scale(),
         share_key=("step", *plan_key, shown.step.position),
+        follow=follow,
         **shown.picture,
     )
 
@@ -699,3 +767,7 @@ def share_box() -> None:
     """The link to this view at this step."""
     st.markdown("**Share this step** — the link holds the grids, every setting and the step:")
     share.link_box()
+
+
+STEP_PAGE = "pages/step_through.py"
+class_push.LIVE[STEP_PAGE] = live_screen

@@ -1,15 +1,19 @@
 """Following in a real server: students who send nothing get the teacher's steps (the server pushes them).
 
 Three simulated tabs speak Streamlit's websocket protocol (the client of benchmarks/bench_class.py)
-against one server with its own SQLite room store. The teacher's steps are written to the store as
-the teacher's session writes them. Checked: no tab gets a polling timer; a step-only change reruns
-just the step player's fragment on every tab, whose screen then says the new step; a new grid reruns
-the whole page; a tab that left to explore is not moved. Nothing here is timed (bench_class.py times it).
+against one server with its own SQLite room store, and open their pictures' live channels as the
+browser does. The teacher's steps are written to the store as the teacher's session writes them.
+Checked: no tab gets a polling timer; a step-only change reaches every tab through its channel with no
+run of its page, and a tab whose channel is closed gets a rerun of the step player's fragment alone;
+a new grid reruns the whole page; a tab that left to explore is not moved; the channel refuses anyone
+but the following tab. Nothing here is timed (bench_class.py times it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 
 import pytest
@@ -55,14 +59,31 @@ async def _class(url: str, store_url: str) -> None:
         # A follower's player has no step controls of its own (the teacher steps); leaving brings them back.
         assert not [s for s in students if "step_next" in s.widget_ids or "step_slider" in s.widget_ids]
 
-        # A step: every tab shows it without asking, through a rerun of the player fragment alone.
+        # A follower's page is the linked picture alone, listening on the class's live channel.
+        assert all(s.live_url and s.follow_step == 1 for s in students)
+        # A step: every tab shows it without asking, through the live channel, with no run of its page.
         before = [len(s.finishes) for s in students]
         store.set_view(room.code, room.teacher_token, step_view(2))
-        stuck = await wait_all(lambda s: 2 in s.seen_steps and not s.running, students, WAIT)
+        stuck = await wait_all(lambda s: 2 in s.seen_steps, students, WAIT)
         assert not stuck
+        await asyncio.sleep(1.0)  # a run, had one been started, would have finished by now
         for s, n in zip(students, before):
-            assert s.finishes[n:] == [FRAGMENT_RUN]
+            assert s.finishes[n:] == [] and s.live_messages >= 1 and s.follow_step == 2
             assert any(t.startswith("Step 2 of 8") for t in s.texts), "the screen says the new step"
+
+        # A tab whose live channel is closed still follows: the server reruns its player fragment alone.
+        quiet = students[2]
+        quiet.live_task.cancel()
+        await asyncio.sleep(0.5)  # the server sees the socket close
+        n = len(quiet.finishes)
+        store.set_view(room.code, room.teacher_token, step_view(3))
+        stuck = await wait_all(lambda s: 3 in s.seen_steps, students, WAIT)
+        assert not stuck
+        await asyncio.wait_for(quiet.finished.wait(), WAIT)
+        assert quiet.finishes[n:] == [FRAGMENT_RUN]
+        # That run's picture opened the channel again, as the browser's does.
+        await asyncio.sleep(0.5)
+        assert not quiet.live_task.done()
 
         # A new grid: the whole page runs again (the grid editors, the sidebar and the figures change).
         before = [len(s.finishes) for s in students]
@@ -94,3 +115,55 @@ async def _class(url: str, store_url: str) -> None:
 
 def test_students_who_send_nothing_follow_the_teacher(server):
     run_in_own_loop(_class(*server))  # not asyncio.run: Playwright's loop may run in this thread
+
+
+async def _channel_refusals(url: str, store_url: str) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from ui.class_live import FOREIGN_ORIGIN, NOT_FOLLOWING
+
+    store = open_store(store_url)
+    room = store.create_room(step_view(1))
+    other = store.create_room(step_view(1))
+    tasks: list = []
+    student = await open_student(0, url, room.code, "test", tasks)
+    try:
+        assert not await wait_all(lambda s: s.live_url and not s.running, [student], WAIT)
+        query = parse_qs(urlsplit(student.live_url).query)
+        base = student.live_url.split("?")[0]
+
+        async def close_code(target: str, headers: dict | None = None) -> int | None:
+            async with connect(target, open_timeout=WAIT, additional_headers=headers) as ws:
+                with contextlib.suppress(ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), WAIT)
+                return ws.close_code
+
+        session = query["session"][0]
+        # Another room's code, a made-up session, no session: closed at once, nothing sent.
+        assert await close_code(f"{base}?room={other.code}&session={session}&since=0") == NOT_FOLLOWING
+        assert await close_code(f"{base}?room={room.code}&session=not-a-session&since=0") == NOT_FOLLOWING
+        assert await close_code(f"{base}?room={room.code}") == NOT_FOLLOWING
+        # A page of another site may not open the student's own channel.
+        evil = {"Origin": "http://evil.example"}
+        assert await close_code(student.live_url, evil) == FOREIGN_ORIGIN
+        # What a channel sends the server changes nothing: the room stays as the teacher left it.
+        version = store.version(room.code)
+        async with connect(student.live_url, open_timeout=WAIT) as ws:
+            await ws.send(json.dumps({"version": 99, "view": step_view(5)}))
+            await ws.send("x" * 10_000)
+            await asyncio.sleep(0.5)
+        assert store.version(room.code) == version and store.room(room.code).view == step_view(1)
+        assert not student.exceptions
+    finally:
+        for task in [*tasks, student.live_task]:
+            if task is not None:
+                task.cancel()
+        await student.ws.close()
+        store.close()
+
+
+def test_the_live_channel_refuses_whoever_does_not_follow_that_room(server):
+    run_in_own_loop(_channel_refusals(*server))
