@@ -91,6 +91,8 @@ def page_path(page) -> str:
 
 def test_students_follow_leave_and_rejoin(tabs, class_url):
     teacher, alice, bob = tabs
+    bob_frames: list = []  # what Bob's tab gets on Streamlit's own socket (a run of his page sends there)
+    bob.on("websocket", lambda ws: "_stcore/stream" in ws.url and ws.on("framereceived", bob_frames.append))
     link, code = open_room(teacher, class_url, f"?x={X}&k=2&s=1")
     assert "teach" not in query(teacher)  # the teacher's token never sits in the address bar
     join_by_link(alice, link)
@@ -125,11 +127,16 @@ def test_students_follow_leave_and_rejoin(tabs, class_url):
     # Alice leaves to explore: the teacher's next steps reach Bob only.
     alice.get_by_role("button", name="Leave to explore").click()
     alice.wait_for_selector("text=Exploring on your own")
+    bob.wait_for_timeout(1000)  # anything still on its way to Bob from the steps before has arrived
+    frames = len(bob_frames)
     teacher.get_by_role("button", name="Next").first.click()
     wait_for_app(teacher)
     wait_until(lambda: query(teacher).get("step") == "4", timeout=30)
     wait_until(lambda: query(bob).get("step") == "4", timeout=30)
     bob.wait_for_selector("text=Step 4 of")
+    # The step reached Bob's screen through his picture's live channel: his page did not run for it.
+    bob.wait_for_timeout(1000)
+    assert len(bob_frames) == frames
     alice.wait_for_timeout(2500)  # Bob moved already; a follower's tab would have moved by now
     assert query(alice).get("step") == "3"
 
