@@ -1053,19 +1053,375 @@ class Linked {
   }
 }
 
+// ----- following the teacher (class mode) ---------------------------------------------------------------------------
+// A following student's component gets data.follow: the step's words and a live channel (a WebSocket) on which the
+// server pushes each new step's whole screen. The component then draws the follower's screen itself (progress
+// line, picture, words), so a teacher's step redraws thirty tabs without a Streamlit rerun of any of them.
+
+const WORD_KINDS = new Set(["subheader", "markdown", "latex", "caption", "info", "success"]);
+const MD_PUNCT = /[!-/:-@[-`{-~]/;  // ASCII punctuation: what a backslash may escape in markdown
+const RETRY_MS = [1000, 10000];     // reconnect backoff: first wait, longest wait (doubling in between)
+let katexLoading = null;
+
+function loadKatex(src) {
+  // Streamlit's own copy of KaTeX (an ES module whose default export is KaTeX), loaded once per page.
+  if (!katexLoading) {
+    katexLoading = import(new URL(src, document.baseURI).href).then((m) => {
+      if (!m.default || typeof m.default.renderToString !== "function") throw new Error("not KaTeX");
+      return m.default;
+    });
+    katexLoading.catch(() => { katexLoading = null; });  // a later screen tries again
+  }
+  return katexLoading;
+}
+
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function closingMark(src, mark, from) {
+  // Where the emphasis opened before `from` closes: the next unescaped `mark` outside code spans, or -1.
+  for (let j = from; j < src.length; j++) {
+    const ch = src[j];
+    if (ch === "\\") { j += 1; continue; }
+    if (ch === "`") {
+      const end = src.indexOf("`", j + 1);
+      if (end > 0) { j = end; continue; }
+    }
+    if (mark === "*" && src.startsWith("**", j)) { j += 1; continue; }  // strong inside em
+    if (!src.startsWith(mark, j)) continue;
+    if (j === from || /\s/.test(src[j - 1])) continue;  // a closing mark follows text, not a space
+    if (mark === "_" && /[\p{L}\p{N}]/u.test(src[j + 1] || "")) continue;  // no emphasis inside a word (dL_dx)
+    return j;
+  }
+  return -1;
+}
+
+function inlineMarkdown(src) {
+  // A tiny, safe markdown subset as DOM nodes: **strong**, *em*, _em_, `code` and backslash escapes. Everything else
+  // is text: nothing from the payload ever goes into innerHTML.
+  const out = [];
+  let text = "";
+  const flush = () => { if (text) { out.push(document.createTextNode(text)); text = ""; } };
+  let i = 0;
+  while (i < src.length) {
+    const ch = src[i];
+    if (ch === "\\" && i + 1 < src.length && MD_PUNCT.test(src[i + 1])) { text += src[i + 1]; i += 2; continue; }
+    if (ch === "`") {
+      const end = src.indexOf("`", i + 1);
+      if (end > i + 1) { flush(); out.push(el("code", "", src.slice(i + 1, end))); i = end + 1; continue; }
+    }
+    if (src.startsWith("**", i) && src[i + 2] && !/\s/.test(src[i + 2])) {
+      const end = closingMark(src, "**", i + 2);
+      if (end > i + 2) {
+        flush();
+        const strong = el("strong");
+        strong.append(...inlineMarkdown(src.slice(i + 2, end)));
+        out.push(strong);
+        i = end + 2;
+        continue;
+      }
+    }
+    const opensUnderscore = ch === "_" && !/[\p{L}\p{N}]/u.test(src[i - 1] || "");
+    if ((ch === "*" || opensUnderscore) && src[i + 1] && !/\s/.test(src[i + 1])) {
+      const end = closingMark(src, ch, i + 1);
+      if (end > i + 1) {
+        flush();
+        const em = el("em");
+        em.append(...inlineMarkdown(src.slice(i + 1, end)));
+        out.push(em);
+        i = end + 1;
+        continue;
+      }
+    }
+    text += ch;
+    i += 1;
+  }
+  flush();
+  return out;
+}
+
+function markdownBlock(src, cls) {
+  // Paragraphs split at blank lines; a single line break is a space, as in Streamlit's markdown.
+  const box = el("div", cls);
+  for (const para of String(src).split(/\n\s*\n/)) {
+    if (!para.trim()) continue;
+    const p = el("p");
+    p.append(...inlineMarkdown(para.replace(/\s*\n\s*/g, " ").trim()));
+    box.appendChild(p);
+  }
+  return box;
+}
+
+function withStep(search, step) {
+  // The query string with step= set to `step` and every other parameter kept as it was written.
+  const parts = search.replace(/^\?/, "").split("&").filter((part) => part !== "");
+  let found = false;
+  const out = [];
+  for (const part of parts) {
+    if (part.split("=")[0] !== "step") out.push(part);
+    else if (!found) { found = true; out.push(`step=${step}`); }
+  }
+  if (!found) out.push(`step=${step}`);
+  return `?${out.join("&")}`;
+}
+
+function liveKey(live) {
+  // The live URL without its since=: a rerun that only moved since= keeps the socket (it is up to date already).
+  const u = new URL(live, document.baseURI);
+  u.searchParams.delete("since");
+  return u.href;
+}
+
+class Follower {
+  // The follower's screen around one picture (inst), and its live channel.
+  constructor(inst) {
+    this.inst = inst;
+    this.shown = null;      // the room version on screen
+    this.socket = null;
+    this.key = "";
+    this.live = "";
+    this.retries = 0;
+    this.retryTimer = 0;
+    this.stopped = false;
+    this.katexSrc = null;
+    this.box = el("div", "lp-follow");
+    const progress = el("div", "lp-f-progress");
+    this.progressText = el("p", "lp-f-progress-text");
+    this.progressText.setAttribute("aria-live", "polite");
+    this.bar = el("div", "lp-f-bar");
+    this.bar.setAttribute("role", "progressbar");
+    this.bar.setAttribute("aria-label", "The teacher's step");
+    this.bar.setAttribute("aria-valuemin", "1");
+    this.fill = el("div", "lp-f-fill");
+    this.bar.appendChild(this.fill);
+    progress.append(this.progressText, this.bar);
+    const body = el("div", "lp-f-body");
+    this.pictureCell = el("div", "lp-f-picture");
+    this.wordsCell = el("div", "lp-f-words");
+    body.append(this.pictureCell, this.wordsCell);
+    this.box.append(progress, body);
+    // The picture keeps its own root (its ResizeObserver measures that root) inside the picture's cell.
+    const root = inst.root;
+    root.parentNode.insertBefore(this.box, root);
+    this.pictureCell.appendChild(root);
+    // Streamlit's loader drops the cleanup a module may return: a picture taken off the page (another page opened)
+    // notices here and closes its socket.
+    this.watch = setInterval(() => { if (!this.box.isConnected) this.stop(); }, 2000);
+  }
+
+  // Called on every Streamlit run that brings `follow`; true when that run's payload is to be drawn.
+  accept(follow) {
+    if (typeof follow.katex === "string") this.katexSrc = follow.katex;
+    else if (follow.katex === null) this.katexSrc = null;
+    const key = typeof follow.live === "string" ? liveKey(follow.live) : "";
+    if (key !== this.key) {
+      this.closeSocket();
+      // Another room or session: its versions do not compare with the ones shown.
+      if (this.key) this.shown = null;
+      this.key = key;
+      this.retries = 0;
+    }
+    this.live = follow.live;
+    const version = Number(follow.version);
+    // A run that brings an older screen than the socket has shown (a rerun that computed it before the teacher
+    // stepped) must not take the class back.
+    const draw = this.shown === null || !(version < this.shown);
+    if (draw) {
+      this.shown = Number.isFinite(version) ? version : this.shown;
+      this.showScreen(follow.step, follow.n_steps, follow.words);
+    }
+    if (key && !this.socket && !this.retryTimer) this.connect();
+    return draw;
+  }
+
+  url() {
+    const u = new URL(this.live, document.baseURI);
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    if (this.shown !== null) u.searchParams.set("since", String(this.shown));
+    return u.href;
+  }
+
+  connect() {
+    this.retryTimer = 0;
+    if (this.stopped || !this.key) return;
+    if (!this.box.isConnected) { this.stop(); return; }
+    let ws;
+    try {
+      ws = new WebSocket(this.url());
+    } catch (err) {
+      this.retry();
+      return;
+    }
+    this.socket = ws;
+    this.inst.root.dataset.followSocket = "connecting";
+    this.inst.root.dataset.followLive = ws.url;
+    ws.onopen = () => {
+      if (this.socket !== ws) return;
+      this.inst.root.dataset.followSocket = "open";
+      // Open for a while: the next drop starts again from the shortest wait (a socket the server accepts and then
+      // closes at once keeps backing off).
+      setTimeout(() => { if (this.socket === ws && ws.readyState === WebSocket.OPEN) this.retries = 0; }, 5000);
+    };
+    ws.onmessage = (ev) => { if (this.socket === ws) this.onMessage(ev.data); };
+    ws.onclose = () => {
+      if (this.socket !== ws) return;
+      this.socket = null;
+      this.inst.root.dataset.followSocket = "closed";
+      this.retry();
+    };
+  }
+
+  retry() {
+    if (this.stopped || this.retryTimer) return;
+    const wait = Math.min(RETRY_MS[1], RETRY_MS[0] * 2 ** this.retries);
+    this.retries += 1;
+    // A little jitter, so a class whose server restarted does not come back in one burst.
+    this.retryTimer = setTimeout(() => this.connect(), wait * (0.9 + 0.2 * Math.random()));
+  }
+
+  closeSocket() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = 0;
+    const ws = this.socket;
+    this.socket = null;
+    if (ws) {
+      ws.onclose = ws.onmessage = ws.onopen = null;
+      try { ws.close(); } catch (err) { /* closing a socket that never opened */ }
+    }
+    if (this.inst.root.dataset.followSocket) this.inst.root.dataset.followSocket = "closed";
+  }
+
+  onMessage(text) {
+    let msg;
+    try { msg = JSON.parse(text); } catch (err) { return; }
+    if (!msg || typeof msg !== "object" || typeof msg.version !== "number" || !msg.picture || typeof msg.picture !== "object") return;
+    this.retries = 0;
+    if (!this.box.isConnected) { this.stop(); return; }
+    if (this.shown !== null && msg.version <= this.shown) return;
+    this.shown = msg.version;
+    try {
+      this.inst.update(msg.picture, this.inst.setTrigger);
+    } catch (err) {
+      console.error("linked picture: could not draw the pushed step", err);
+    }
+    this.showScreen(msg.step, msg.n_steps, msg.words);
+    if (Number.isInteger(msg.step) && msg.step > 0) {
+      // The address bar follows the step, as a rerun's link would; the other parameters are kept as written.
+      try {
+        const search = withStep(window.location.search, msg.step);
+        if (search !== window.location.search) history.replaceState(history.state, "", search + window.location.hash);
+      } catch (err) { /* a sandboxed frame may refuse: the link just keeps its step */ }
+    }
+  }
+
+  showScreen(step, nSteps, words) {
+    const root = this.inst.root;
+    if (this.shown !== null) root.dataset.followVersion = String(this.shown);
+    const k = Number(step), n = Number(nSteps);
+    if (Number.isInteger(k) && Number.isInteger(n) && n > 0) {
+      root.dataset.followStep = String(k);
+      this.progressText.textContent = `Step ${k} of ${n}, as the teacher steps. Leave to explore to step on your own.`;
+      this.bar.setAttribute("aria-valuemax", String(n));
+      this.bar.setAttribute("aria-valuenow", String(k));
+      this.bar.setAttribute("aria-valuetext", `Step ${k} of ${n}`);
+      this.fill.style.width = `${(100 * Math.min(Math.max(k, 0), n)) / n}%`;
+    }
+    this.renderWords(Array.isArray(words) ? words : []);
+  }
+
+  renderWords(words) {
+    const frag = document.createDocumentFragment();
+    const tex = [];
+    for (const item of words) {
+      if (!Array.isArray(item) || item.length < 3) continue;
+      const kind = WORD_KINDS.has(item[1]) ? item[1] : "markdown";
+      const text = String(item[2]);
+      if (kind === "subheader") {
+        const h = el("h3", "lp-f-subheader");
+        h.append(...inlineMarkdown(text));
+        frag.appendChild(h);
+      } else if (kind === "latex") {
+        const box = el("div", "lp-f-latex");
+        box.dataset.tex = text;
+        tex.push(box);
+        frag.appendChild(box);
+      } else if (kind === "caption") {
+        frag.appendChild(markdownBlock(text, "lp-f-caption"));
+      } else if (kind === "info" || kind === "success") {
+        const box = el("div", `lp-f-alert lp-f-${kind}`);
+        box.setAttribute("role", "note");
+        box.appendChild(el("span", "lp-f-icon", kind === "success" ? "✅" : "⊕")).setAttribute("aria-hidden", "true");
+        box.appendChild(markdownBlock(text, "lp-f-alert-text"));
+        frag.appendChild(box);
+      } else {
+        frag.appendChild(markdownBlock(text, "lp-f-md"));
+      }
+    }
+    this.wordsCell.replaceChildren(frag);
+    if (!tex.length) return;
+    if (this.katex) { for (const box of tex) this.typeset(box); return; }
+    // Until KaTeX has loaded (or if it cannot), the TeX source shows, swapped for the math when it arrives.
+    for (const box of tex) box.replaceChildren(el("code", "lp-f-tex", box.dataset.tex));
+    if (!this.katexSrc) return;
+    loadKatex(this.katexSrc).then((katex) => {
+      this.katex = katex;
+      for (const box of tex) if (box.isConnected) this.typeset(box);
+    }).catch(() => { /* the TeX source stays */ });
+  }
+
+  typeset(box) {
+    let html;
+    try {
+      html = this.katex.renderToString(box.dataset.tex, { displayMode: true, throwOnError: false });
+    } catch (err) {
+      box.replaceChildren(el("code", "lp-f-tex", box.dataset.tex));
+      return;
+    }
+    box.innerHTML = html;  // KaTeX's own output (it escapes the TeX it shows): the only HTML put in
+  }
+
+  stop() {
+    // Not following any more (left to explore, or the picture left the page): close the channel, put the picture back.
+    this.stopped = true;
+    this.closeSocket();
+    clearInterval(this.watch);
+    const root = this.inst.root;
+    if (this.box.parentNode) this.box.parentNode.insertBefore(root, this.box);
+    this.box.remove();
+    for (const key of ["followVersion", "followStep", "followSocket", "followLive"]) delete root.dataset[key];
+  }
+}
+
 export default function (component) {
   const { parentElement, setTriggerValue } = component;
-  const data = typeof component.data.json === "string" ? JSON.parse(component.data.json) : component.data;
+  const raw = component.data || {};
+  const data = typeof raw.json === "string" ? JSON.parse(raw.json) : raw;
+  // Class mode: a following student's screen, kept up to date over the live channel (see Follower).
+  const follow = raw.follow && typeof raw.follow === "object" && typeof raw.json === "string" ? raw.follow : null;
   let inst = INSTANCES.get(parentElement);
   if (!inst) {
     inst = new Linked(parentElement);
     INSTANCES.set(parentElement, inst);
   }
+  inst.setTrigger = setTriggerValue;
+  let draw = true;
+  if (follow) {
+    // The layout first, so the picture's first draw measures the cell it is drawn in.
+    if (!inst.follower || inst.follower.stopped) inst.follower = new Follower(inst);
+    draw = inst.follower.accept(follow);
+  } else if (inst.follower) {
+    inst.follower.stop();
+    inst.follower = null;
+  }
   // Drawn at once: until plotly.js has loaded (its evaluation alone takes a second or two), the overlay colours the
   // cells itself; then plotly takes over the colour layer and nothing else changes.
   if (window.Plotly) inst.usesPlotly = true;
   inst.root.dataset.colour = inst.usesPlotly ? "plotly" : "svg";
-  inst.update(data, setTriggerValue);
+  if (draw) inst.update(data, setTriggerValue);
   if (!inst.usesPlotly) {
     loadPlotly(data.plotly_src).then(() => inst.plotlyArrived()).catch(() => {
       // The grids are complete without it: the overlay's colours stay (and a later payload tries again).
