@@ -71,18 +71,15 @@ def _install_static(name: str, source: Path | None = None, text: str | None = No
 
 _install_static(PLOTLY_FILE, source=Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
 
-def _katex_src() -> str | None:
-    """Streamlit's own KaTeX (an ES module its frontend loads for math), as a URL relative to the page; or None.
+KATEX_VERSION = "0.16.47"
+"""KaTeX for a following student's formulas, drawn by the picture (ui/linked.js) rather than by Streamlit.
 
-    A following student's picture draws the step's formulas itself (ui/linked.js) with the same KaTeX,
-    and Streamlit's stylesheet already styles it. The file's name carries a hash that changes with
-    Streamlit's version, so it is looked up, not written down.
-    """
-    found = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("katex.*.js"))
-    return f"static/js/{found[0].name}" if found else None
-
-
-KATEX_SRC = _katex_src()
+The version whose stylesheet and fonts Streamlit 1.67 already serves for its own math, so the picture's
+formulas look exactly like ``st.latex``; the file (npm's ``katex`` dist, MIT) ships in ``ui/``. Streamlit's
+bundle holds no KaTeX of that version that a component could import.
+"""
+KATEX_FILE = f"katex-{KATEX_VERSION}.min.js"
+KATEX_SRC = f"app/static/{KATEX_FILE}" if _install_static(KATEX_FILE, source=HERE / KATEX_FILE) else None
 
 LINKED_JS = (HERE / "linked.js").read_text(encoding="utf-8")
 LINKED_JS_FILE = f"linked-{hashlib.sha256(LINKED_JS.encode()).hexdigest()[:12]}.js"

@@ -92,7 +92,12 @@ def page_path(page) -> str:
 def test_students_follow_leave_and_rejoin(tabs, class_url):
     teacher, alice, bob = tabs
     bob_frames: list = []  # what Bob's tab gets on Streamlit's own socket (a run of his page sends there)
-    bob.on("websocket", lambda ws: "_stcore/stream" in ws.url and ws.on("framereceived", bob_frames.append))
+
+    def watch(ws) -> None:
+        if "_stcore/stream" in ws.url:
+            ws.on("framereceived", lambda payload: bob_frames.append(payload))
+
+    bob.on("websocket", watch)
     link, code = open_room(teacher, class_url, f"?x={X}&k=2&s=1")
     assert "teach" not in query(teacher)  # the teacher's token never sits in the address bar
     join_by_link(alice, link)
@@ -129,6 +134,7 @@ def test_students_follow_leave_and_rejoin(tabs, class_url):
     alice.wait_for_selector("text=Exploring on your own")
     bob.wait_for_timeout(1000)  # anything still on its way to Bob from the steps before has arrived
     frames = len(bob_frames)
+    assert frames > 0  # the runs that loaded his page came this way
     teacher.get_by_role("button", name="Next").first.click()
     wait_for_app(teacher)
     wait_until(lambda: query(teacher).get("step") == "4", timeout=30)
