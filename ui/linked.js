@@ -1075,6 +1075,18 @@ function loadKatex(src) {
   return katexLoading;
 }
 
+const KATEX_OWN = new Set(["katex-display", "katex-html", "katex-mathml", "katex-error", "katex-version", "katex-logo"]);
+
+function withOldKatexNames(names) {
+  const out = [];
+  for (const name of names.split(/\s+/)) {
+    if (!name) continue;
+    out.push(name);
+    if (name.startsWith("katex-") && !KATEX_OWN.has(name)) out.push(name.slice(6));
+  }
+  return out.join(" ");
+}
+
 function el(tag, cls, text) {
   const node = document.createElement(tag);
   if (cls) node.className = cls;
@@ -1215,6 +1227,8 @@ class Follower {
 
   // Called on every Streamlit run that brings `follow`; true when that run's payload is to be drawn.
   accept(follow) {
+    this.runs = (this.runs || 0) + 1;
+    this.inst.root.dataset.followRuns = String(this.runs);  // for tests: how many Streamlit runs brought `follow`
     if (typeof follow.katex === "string") this.katexSrc = follow.katex;
     else if (follow.katex === null) this.katexSrc = null;
     const key = typeof follow.live === "string" ? liveKey(follow.live) : "";
@@ -1381,7 +1395,10 @@ class Follower {
       box.replaceChildren(el("code", "lp-f-tex", box.dataset.tex));
       return;
     }
-    box.innerHTML = html;  // KaTeX's own output (it escapes the TeX it shows): the only HTML put in
+    // KaTeX's own output (it escapes the TeX it shows): the only HTML put in. Streamlit's page styles KaTeX 0.16's
+    // class names; 0.18 prefixes some of them (katex-sizing for sizing, katex-strut for strut, ...): each gets its
+    // old name beside it, so both stylesheets' rules find it.
+    box.innerHTML = html.replace(/class="([^"]*)"/g, (all, names) => `class="${withOldKatexNames(names)}"`);
   }
 
   stop() {
@@ -1392,7 +1409,7 @@ class Follower {
     const root = this.inst.root;
     if (this.box.parentNode) this.box.parentNode.insertBefore(root, this.box);
     this.box.remove();
-    for (const key of ["followVersion", "followStep", "followSocket", "followLive"]) delete root.dataset[key];
+    for (const key of ["followVersion", "followStep", "followSocket", "followLive", "followRuns"]) delete root.dataset[key];
   }
 }
 

@@ -88,10 +88,13 @@ def main() -> None:
         "katex": None if st.query_params.get("katex") == "0" else katex_src(),
     }
     following = st.toggle("Following", value=True, key="following")
-    st.button("Rerun", key="rerun")  # a Streamlit rerun that brings this (older) screen again
+    if st.button("Rerun", key="rerun"):
+        # A rerun that brings this (by now older) screen again. Streamlit calls the component's code again only
+        # when its data changed, so a key the picture ignores counts the reruns.
+        st.session_state["reruns"] = st.session_state.get("reruns", 0) + 1
     data = {"json": json.dumps(shown["picture"], allow_nan=False)}
     if following:
-        data["follow"] = follow
+        data["follow"] = {**follow, "test_reruns": st.session_state.get("reruns", 0)}
     linked._component(key="step_linked", data=data, height="content")
 
 
