@@ -1226,7 +1226,7 @@ class Follower {
   }
 
   // Called on every Streamlit run that brings `follow`; true when that run's payload is to be drawn.
-  accept(follow) {
+  accept(follow, data) {
     this.runs = (this.runs || 0) + 1;
     this.inst.root.dataset.followRuns = String(this.runs);  // for tests: how many Streamlit runs brought `follow`
     if (typeof follow.katex === "string") this.katexSrc = follow.katex;
@@ -1246,7 +1246,7 @@ class Follower {
     const draw = this.shown === null || !(version < this.shown);
     if (draw) {
       this.shown = Number.isFinite(version) ? version : this.shown;
-      this.showScreen(follow.step, follow.n_steps, follow.words);
+      this.showScreen(follow.step, follow.n_steps, follow.words, data);
     }
     if (key && !this.socket && !this.retryTimer) this.connect();
     return draw;
@@ -1322,7 +1322,7 @@ class Follower {
     } catch (err) {
       console.error("linked picture: could not draw the pushed step", err);
     }
-    this.showScreen(msg.step, msg.n_steps, msg.words);
+    this.showScreen(msg.step, msg.n_steps, msg.words, msg.picture);
     if (Number.isInteger(msg.step) && msg.step > 0) {
       // The address bar follows the step, as a rerun's link would; the other parameters are kept as written.
       try {
@@ -1332,8 +1332,12 @@ class Follower {
     }
   }
 
-  showScreen(step, nSteps, words) {
+  showScreen(step, nSteps, words, picture) {
     const root = this.inst.root;
+    // Presenting (bigger fonts), as the step player lays it out for a projector: the picture across the whole
+    // width, the words below it, formulas in a column of their own.
+    this.wide = Boolean(picture && picture.font_scale > 1);
+    this.box.classList.toggle("lp-f-wide", this.wide);
     if (this.shown !== null) root.dataset.followVersion = String(this.shown);
     const k = Number(step), n = Number(nSteps);
     if (Number.isInteger(k) && Number.isInteger(n) && n > 0) {
@@ -1349,30 +1353,33 @@ class Follower {
 
   renderWords(words) {
     const frag = document.createDocumentFragment();
+    const columns = this.wide ? { words: el("div", "lp-f-col"), formulas: el("div", "lp-f-col") } : null;
+    if (columns) frag.append(columns.words, columns.formulas);
     const tex = [];
     for (const item of words) {
       if (!Array.isArray(item) || item.length < 3) continue;
+      const into = columns ? (item[0] === "formulas" ? columns.formulas : columns.words) : frag;
       const kind = WORD_KINDS.has(item[1]) ? item[1] : "markdown";
       const text = String(item[2]);
       if (kind === "subheader") {
         const h = el("h3", "lp-f-subheader");
         h.append(...inlineMarkdown(text));
-        frag.appendChild(h);
+        into.appendChild(h);
       } else if (kind === "latex") {
         const box = el("div", "lp-f-latex");
         box.dataset.tex = text;
         tex.push(box);
-        frag.appendChild(box);
+        into.appendChild(box);
       } else if (kind === "caption") {
-        frag.appendChild(markdownBlock(text, "lp-f-caption"));
+        into.appendChild(markdownBlock(text, "lp-f-caption"));
       } else if (kind === "info" || kind === "success") {
         const box = el("div", `lp-f-alert lp-f-${kind}`);
         box.setAttribute("role", "note");
         box.appendChild(el("span", "lp-f-icon", kind === "success" ? "✅" : "⊕")).setAttribute("aria-hidden", "true");
         box.appendChild(markdownBlock(text, "lp-f-alert-text"));
-        frag.appendChild(box);
+        into.appendChild(box);
       } else {
-        frag.appendChild(markdownBlock(text, "lp-f-md"));
+        into.appendChild(markdownBlock(text, "lp-f-md"));
       }
     }
     this.wordsCell.replaceChildren(frag);
@@ -1429,7 +1436,7 @@ export default function (component) {
   if (follow) {
     // The layout first, so the picture's first draw measures the cell it is drawn in.
     if (!inst.follower || inst.follower.stopped) inst.follower = new Follower(inst);
-    draw = inst.follower.accept(follow);
+    draw = inst.follower.accept(follow, data);
   } else if (inst.follower) {
     inst.follower.stop();
     inst.follower = null;

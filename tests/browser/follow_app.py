@@ -3,7 +3,8 @@
 It mounts the linked picture (ui/linked.py's component) with ``data.follow`` as the class mode's server side gives it,
 for the 4x4 example below at the step in the query's ``step=`` (1-based). The test pushes the next steps over a mocked
 live channel; `screen` builds them here too, from the step player's own helpers (ui/steps.py), so both sides agree.
-Query parameters: ``step``, ``version`` (the room version of that screen), ``katex=0`` (no KaTeX: TeX source shown).
+Query parameters: ``step``, ``version`` (the room version of that screen), ``katex=0`` (no KaTeX: TeX source shown),
+``fs`` (the picture's font scale: above 1 is presenting).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _plan():
     return pooled, steps.plan_steps(res, pooled.dy, "first")
 
 
-def screen(step: int) -> dict:
+def screen(step: int, font_scale: float = 1.0) -> dict:
     """Step ``step`` (1-based) as the live channel sends it: version left to the caller."""
     from ui import linked, steps
 
@@ -63,6 +64,7 @@ def screen(step: int) -> dict:
         sel=shown.cell,
         editable=(),
         pinnable=False,
+        font_scale=font_scale,
         **steps.step_picture(pooled, plan, shown),
     )
     picture["plotly_src"] = f"app/static/{linked.PLOTLY_FILE}"
@@ -78,7 +80,7 @@ def main() -> None:
     st.set_page_config(page_title="follow", layout="wide")
     step = int(st.query_params.get("step", "3"))
     version = int(st.query_params.get("version", "7"))
-    shown = screen(step)
+    shown = screen(step, float(st.query_params.get("fs", "1")))
     follow = {
         "live": live_path(version),
         "version": version,

@@ -205,3 +205,49 @@ def test_tex_source_without_katex(page, follow_url):
     live.push(4, version=8)
     wait_until(lambda: root_data(page).get("followStep") == "4")
     assert page.locator(".lp-f-words .lp-f-tex").all_inner_texts() == [w[2] for w in screen(4)["words"] if w[1] == "latex"]
+
+
+HOSTILE = [
+    ["words", "subheader", "Step <b>9</b> of 9"],
+    ["words", "markdown", "**bold** and *em* and _em_ and `x<y>` and \\*stars\\* \\[1, 2\\] and a_b_c\n\n<img src=x onerror=\"window.__owned=1\">"],
+    ["formulas", "info", "x[1, 1] already held <script>window.__owned=2</script>"],
+    ["words", "success", "Done: **all** of dL/dx."],
+    ["words", "caption", "Cells <i>no</i> window reaches keep 0."],
+]
+
+
+def test_words_are_a_safe_markdown_subset_and_presenting_stacks(page, follow_url):
+    """Pushed words: markup is text, never HTML; the markdown subset (strong, em, code, escapes) works. Presenting
+    (font scale above 1): the picture spans the width, the words go below it, formulas in a column of their own."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.emulate_media(color_scheme="dark")  # the app follows the system theme: look at the dark one here
+    live = Live(page)
+    page.goto(f"{follow_url}/?step=4&version=7&fs=1.6")
+    wait_for_follower(page, 4)
+    wait_until(lambda: live.urls())
+    body = page.evaluate(
+        "() => { const r = (s) => document.querySelector(s).getBoundingClientRect();"
+        " return {picture: r('.lp-f-picture'), words: r('.lp-f-words'), body: r('.lp-f-body')}; }"
+    )
+    assert body["words"]["top"] >= body["picture"]["bottom"] - 1  # below the picture
+    assert body["picture"]["width"] >= body["body"]["width"] - 1  # the whole width
+    formulas = page.locator(".lp-f-words .lp-f-col").nth(1)
+    assert formulas.locator(".katex").count() == 1 and "Step 4 of 8" not in formulas.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "follow_live_presenting_dark.png"), full_page=True)
+
+    live.sockets[-1].send(json.dumps({"version": 8, **screen(5, 1.6), "step": 9, "n_steps": 9, "words": HOSTILE}))
+    wait_until(lambda: root_data(page).get("followStep") == "9")
+    words = page.locator(".lp-f-words")
+    assert page.locator(".lp-f-words img, .lp-f-words script, .lp-f-words b, .lp-f-words i").count() == 0
+    assert page.evaluate("() => window.__owned") is None
+    assert words.locator("h3").inner_text() == "Step <b>9</b> of 9"
+    assert words.locator("strong").all_inner_texts() == ["bold", "all"]
+    assert words.locator("em").all_inner_texts() == ["em", "em"]
+    assert words.locator(".lp-f-md code").all_inner_texts() == ["x<y>"]
+    first, second = words.locator(".lp-f-md p").all_inner_texts()
+    assert first.endswith("and *stars* [1, 2] and a_b_c")  # escapes give the character; no emphasis inside a word
+    assert second == '<img src=x onerror="window.__owned=1">'
+    assert words.locator(".lp-f-info").inner_text().strip().endswith("held <script>window.__owned=2</script>")
+    assert words.locator(".lp-f-success").inner_text().startswith("✅")
+    assert words.locator(".lp-f-caption").inner_text() == "Cells <i>no</i> window reaches keep 0."
+    words.screenshot(path=str(ARTIFACTS / "follow_live_words_dark.png"))
