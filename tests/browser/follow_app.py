@@ -69,7 +69,12 @@ def screen(step: int, font_scale: float = 1.0) -> dict:
     )
     picture["plotly_src"] = f"app/static/{linked.PLOTLY_FILE}"
     picture = json.loads(json.dumps(picture, allow_nan=False))  # what the browser gets: plain JSON
-    return {"step": step, "n_steps": plan.n_steps, "picture": picture, "words": [list(w) for w in steps.step_words(pooled, plan, shown)]}
+    return {
+        "step": step,
+        "n_steps": plan.n_steps,
+        "picture": picture,
+        "words": [list(w) for w in steps.step_words(pooled, plan, shown)],
+    }
 
 
 def main() -> None:

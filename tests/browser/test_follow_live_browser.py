@@ -42,9 +42,25 @@ def follow_url():
     log = open(ARTIFACTS / f"streamlit-follow-{port}.log", "w")  # noqa: SIM115 - closed with the process
     env = {**os.environ, "MAXPOOL_STATIC_DIR": str(folder / "static")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(folder / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(folder / "app.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -180,9 +196,12 @@ def test_follower_steps_with_the_teacher_over_the_live_channel(page, follow_url)
 
     # Narrow: the words go below the picture.
     page.set_viewport_size({"width": 600, "height": 900})
-    wait_until(lambda: page.evaluate(
-        "() => document.querySelector('.lp-f-words').getBoundingClientRect().top"
-        " >= document.querySelector('.lp-f-picture').getBoundingClientRect().bottom - 1"))
+    wait_until(
+        lambda: page.evaluate(
+            "() => document.querySelector('.lp-f-words').getBoundingClientRect().top"
+            " >= document.querySelector('.lp-f-picture').getBoundingClientRect().bottom - 1"
+        )
+    )
     page.screenshot(path=str(ARTIFACTS / "follow_live_600.png"), full_page=True)
 
     # Leave to explore: no follower's screen, the socket closes, the picture stays.
@@ -204,12 +223,19 @@ def test_tex_source_without_katex(page, follow_url):
     assert page.locator(".lp-f-words .katex").count() == 0
     live.push(4, version=8)
     wait_until(lambda: root_data(page).get("followStep") == "4")
-    assert page.locator(".lp-f-words .lp-f-tex").all_inner_texts() == [w[2] for w in screen(4)["words"] if w[1] == "latex"]
+    assert page.locator(".lp-f-words .lp-f-tex").all_inner_texts() == [
+        w[2] for w in screen(4)["words"] if w[1] == "latex"
+    ]
 
 
 HOSTILE = [
     ["words", "subheader", "Step <b>9</b> of 9"],
-    ["words", "markdown", "**bold** and *em* and _em_ and `x<y>` and \\*stars\\* \\[1, 2\\] and a_b_c\n\n<img src=x onerror=\"window.__owned=1\">"],
+    [
+        "words",
+        "markdown",
+        "**bold** and *em* and _em_ and `x<y>` and \\*stars\\* \\[1, 2\\] and a_b_c"
+        '\n\n<img src=x onerror="window.__owned=1">',
+    ],
     ["formulas", "info", "x[1, 1] already held <script>window.__owned=2</script>"],
     ["words", "success", "Done: **all** of dL/dx."],
     ["words", "caption", "Cells <i>no</i> window reaches keep 0."],
