@@ -1231,7 +1231,8 @@ class Follower {
     this.inst.root.dataset.followRuns = String(this.runs);  // for tests: how many Streamlit runs brought `follow`
     if (typeof follow.katex === "string") this.katexSrc = follow.katex;
     else if (follow.katex === null) this.katexSrc = null;
-    const key = typeof follow.live === "string" ? liveKey(follow.live) : "";
+    let key = "";
+    try { key = typeof follow.live === "string" ? liveKey(follow.live) : ""; } catch (err) { /* no channel */ }
     if (key !== this.key) {
       this.closeSocket();
       // Another room or session: its versions do not compare with the ones shown.

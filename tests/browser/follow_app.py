@@ -102,7 +102,8 @@ def main() -> None:
     data = {"json": json.dumps(shown["picture"], allow_nan=False)}
     if following:
         data["follow"] = {**follow, "test_reruns": st.session_state.get("reruns", 0)}
-    linked._component(key="step_linked", data=data, height="content")
+    if st.toggle("Picture", value=True, key="picture"):  # off: the component leaves the page (another page opened)
+        linked._component(key="step_linked", data=data, height="content")
 
 
 if __name__ == "__main__":

@@ -131,7 +131,8 @@ def expected_y(windows_done: int) -> list:
 
 def test_follower_steps_with_the_teacher_over_the_live_channel(page, follow_url):
     """Pushed steps redraw picture, progress, words and the link; older pushes and a rerun's older screen do not;
-    a dropped channel comes back asking for what is newer than what is shown; leaving closes it."""
+    a dropped channel comes back asking for what is newer than what is shown; leaving closes it, rejoining opens
+    it again, and a picture taken off the page closes its channel."""
     page.set_viewport_size({"width": 1280, "height": 800})
     live = Live(page)
     page.goto(f"{follow_url}/?x=keep&step=3&version=7")
@@ -195,7 +196,7 @@ def test_follower_steps_with_the_teacher_over_the_live_channel(page, follow_url)
     assert page.locator(".lp-f-words h3").inner_text().startswith("Step 5 of 8 · backward")
 
     # Narrow: the words go below the picture.
-    page.set_viewport_size({"width": 600, "height": 900})
+    page.set_viewport_size({"width": 600, "height": 1500})
     wait_until(
         lambda: page.evaluate(
             "() => document.querySelector('.lp-f-words').getBoundingClientRect().top"
@@ -210,6 +211,16 @@ def test_follower_steps_with_the_teacher_over_the_live_channel(page, follow_url)
     wait_until(lambda: live.urls()[1] in live.closed)  # urls() lets Playwright deliver the close
     assert page.locator('.lp-root [aria-label="y"]').count() == 1
     assert "followVersion" not in root_data(page)
+
+    # Rejoin: the follower's screen and a channel again (this app's rerun brings version 7 back).
+    page.locator(".st-key-following label").first.click()
+    page.wait_for_selector('.lp-follow .lp-root[data-follow-version="7"]')
+    wait_until(lambda: len(live.urls()) == 3)
+    assert live.since(2) == "7"
+    # The picture leaves the page (another page opened): its channel closes too.
+    page.locator(".st-key-picture label").first.click()
+    page.wait_for_selector(".lp-root", state="detached")
+    wait_until(lambda: live.urls()[2] in live.closed, timeout=20)
 
 
 def test_tex_source_without_katex(page, follow_url):
