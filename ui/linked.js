@@ -1075,6 +1075,18 @@ function loadKatex(src) {
   return katexLoading;
 }
 
+const KATEX_OWN = new Set(["katex-display", "katex-html", "katex-mathml", "katex-error", "katex-version", "katex-logo"]);
+
+function withOldKatexNames(names) {
+  const out = [];
+  for (const name of names.split(/\s+/)) {
+    if (!name) continue;
+    out.push(name);
+    if (name.startsWith("katex-") && !KATEX_OWN.has(name)) out.push(name.slice(6));
+  }
+  return out.join(" ");
+}
+
 function el(tag, cls, text) {
   const node = document.createElement(tag);
   if (cls) node.className = cls;
@@ -1214,10 +1226,13 @@ class Follower {
   }
 
   // Called on every Streamlit run that brings `follow`; true when that run's payload is to be drawn.
-  accept(follow) {
+  accept(follow, data) {
+    this.runs = (this.runs || 0) + 1;
+    this.inst.root.dataset.followRuns = String(this.runs);  // for tests: how many Streamlit runs brought `follow`
     if (typeof follow.katex === "string") this.katexSrc = follow.katex;
     else if (follow.katex === null) this.katexSrc = null;
-    const key = typeof follow.live === "string" ? liveKey(follow.live) : "";
+    let key = "";
+    try { key = typeof follow.live === "string" ? liveKey(follow.live) : ""; } catch (err) { /* no channel */ }
     if (key !== this.key) {
       this.closeSocket();
       // Another room or session: its versions do not compare with the ones shown.
@@ -1232,7 +1247,7 @@ class Follower {
     const draw = this.shown === null || !(version < this.shown);
     if (draw) {
       this.shown = Number.isFinite(version) ? version : this.shown;
-      this.showScreen(follow.step, follow.n_steps, follow.words);
+      this.showScreen(follow.step, follow.n_steps, follow.words, data);
     }
     if (key && !this.socket && !this.retryTimer) this.connect();
     return draw;
@@ -1308,7 +1323,7 @@ class Follower {
     } catch (err) {
       console.error("linked picture: could not draw the pushed step", err);
     }
-    this.showScreen(msg.step, msg.n_steps, msg.words);
+    this.showScreen(msg.step, msg.n_steps, msg.words, msg.picture);
     if (Number.isInteger(msg.step) && msg.step > 0) {
       // The address bar follows the step, as a rerun's link would; the other parameters are kept as written.
       try {
@@ -1318,8 +1333,12 @@ class Follower {
     }
   }
 
-  showScreen(step, nSteps, words) {
+  showScreen(step, nSteps, words, picture) {
     const root = this.inst.root;
+    // Presenting (bigger fonts), as the step player lays it out for a projector: the picture across the whole
+    // width, the words below it, formulas in a column of their own.
+    this.wide = Boolean(picture && picture.font_scale > 1);
+    this.box.classList.toggle("lp-f-wide", this.wide);
     if (this.shown !== null) root.dataset.followVersion = String(this.shown);
     const k = Number(step), n = Number(nSteps);
     if (Number.isInteger(k) && Number.isInteger(n) && n > 0) {
@@ -1335,30 +1354,33 @@ class Follower {
 
   renderWords(words) {
     const frag = document.createDocumentFragment();
+    const columns = this.wide ? { words: el("div", "lp-f-col"), formulas: el("div", "lp-f-col") } : null;
+    if (columns) frag.append(columns.words, columns.formulas);
     const tex = [];
     for (const item of words) {
       if (!Array.isArray(item) || item.length < 3) continue;
+      const into = columns ? (item[0] === "formulas" ? columns.formulas : columns.words) : frag;
       const kind = WORD_KINDS.has(item[1]) ? item[1] : "markdown";
       const text = String(item[2]);
       if (kind === "subheader") {
         const h = el("h3", "lp-f-subheader");
         h.append(...inlineMarkdown(text));
-        frag.appendChild(h);
+        into.appendChild(h);
       } else if (kind === "latex") {
         const box = el("div", "lp-f-latex");
         box.dataset.tex = text;
         tex.push(box);
-        frag.appendChild(box);
+        into.appendChild(box);
       } else if (kind === "caption") {
-        frag.appendChild(markdownBlock(text, "lp-f-caption"));
+        into.appendChild(markdownBlock(text, "lp-f-caption"));
       } else if (kind === "info" || kind === "success") {
         const box = el("div", `lp-f-alert lp-f-${kind}`);
         box.setAttribute("role", "note");
         box.appendChild(el("span", "lp-f-icon", kind === "success" ? "✅" : "⊕")).setAttribute("aria-hidden", "true");
         box.appendChild(markdownBlock(text, "lp-f-alert-text"));
-        frag.appendChild(box);
+        into.appendChild(box);
       } else {
-        frag.appendChild(markdownBlock(text, "lp-f-md"));
+        into.appendChild(markdownBlock(text, "lp-f-md"));
       }
     }
     this.wordsCell.replaceChildren(frag);
@@ -1381,7 +1403,10 @@ class Follower {
       box.replaceChildren(el("code", "lp-f-tex", box.dataset.tex));
       return;
     }
-    box.innerHTML = html;  // KaTeX's own output (it escapes the TeX it shows): the only HTML put in
+    // KaTeX's own output (it escapes the TeX it shows): the only HTML put in. Streamlit's page styles KaTeX 0.16's
+    // class names; 0.18 prefixes some of them (katex-sizing for sizing, katex-strut for strut, ...): each gets its
+    // old name beside it, so both stylesheets' rules find it.
+    box.innerHTML = html.replace(/class="([^"]*)"/g, (all, names) => `class="${withOldKatexNames(names)}"`);
   }
 
   stop() {
@@ -1392,7 +1417,7 @@ class Follower {
     const root = this.inst.root;
     if (this.box.parentNode) this.box.parentNode.insertBefore(root, this.box);
     this.box.remove();
-    for (const key of ["followVersion", "followStep", "followSocket", "followLive"]) delete root.dataset[key];
+    for (const key of ["followVersion", "followStep", "followSocket", "followLive", "followRuns"]) delete root.dataset[key];
   }
 }
 
@@ -1412,7 +1437,7 @@ export default function (component) {
   if (follow) {
     // The layout first, so the picture's first draw measures the cell it is drawn in.
     if (!inst.follower || inst.follower.stopped) inst.follower = new Follower(inst);
-    draw = inst.follower.accept(follow);
+    draw = inst.follower.accept(follow, data);
   } else if (inst.follower) {
     inst.follower.stop();
     inst.follower = null;

@@ -3,7 +3,8 @@
 It mounts the linked picture (ui/linked.py's component) with ``data.follow`` as the class mode's server side gives it,
 for the 4x4 example below at the step in the query's ``step=`` (1-based). The test pushes the next steps over a mocked
 live channel; `screen` builds them here too, from the step player's own helpers (ui/steps.py), so both sides agree.
-Query parameters: ``step``, ``version`` (the room version of that screen), ``katex=0`` (no KaTeX: TeX source shown).
+Query parameters: ``step``, ``version`` (the room version of that screen), ``katex=0`` (no KaTeX: TeX source shown),
+``fs`` (the picture's font scale: above 1 is presenting).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _plan():
     return pooled, steps.plan_steps(res, pooled.dy, "first")
 
 
-def screen(step: int) -> dict:
+def screen(step: int, font_scale: float = 1.0) -> dict:
     """Step ``step`` (1-based) as the live channel sends it: version left to the caller."""
     from ui import linked, steps
 
@@ -63,11 +64,17 @@ def screen(step: int) -> dict:
         sel=shown.cell,
         editable=(),
         pinnable=False,
+        font_scale=font_scale,
         **steps.step_picture(pooled, plan, shown),
     )
     picture["plotly_src"] = f"app/static/{linked.PLOTLY_FILE}"
     picture = json.loads(json.dumps(picture, allow_nan=False))  # what the browser gets: plain JSON
-    return {"step": step, "n_steps": plan.n_steps, "picture": picture, "words": [list(w) for w in steps.step_words(pooled, plan, shown)]}
+    return {
+        "step": step,
+        "n_steps": plan.n_steps,
+        "picture": picture,
+        "words": [list(w) for w in steps.step_words(pooled, plan, shown)],
+    }
 
 
 def main() -> None:
@@ -78,7 +85,7 @@ def main() -> None:
     st.set_page_config(page_title="follow", layout="wide")
     step = int(st.query_params.get("step", "3"))
     version = int(st.query_params.get("version", "7"))
-    shown = screen(step)
+    shown = screen(step, float(st.query_params.get("fs", "1")))
     follow = {
         "live": live_path(version),
         "version": version,
@@ -88,11 +95,15 @@ def main() -> None:
         "katex": None if st.query_params.get("katex") == "0" else katex_src(),
     }
     following = st.toggle("Following", value=True, key="following")
-    st.button("Rerun", key="rerun")  # a Streamlit rerun that brings this (older) screen again
+    if st.button("Rerun", key="rerun"):
+        # A rerun that brings this (by now older) screen again. Streamlit calls the component's code again only
+        # when its data changed, so a key the picture ignores counts the reruns.
+        st.session_state["reruns"] = st.session_state.get("reruns", 0) + 1
     data = {"json": json.dumps(shown["picture"], allow_nan=False)}
     if following:
-        data["follow"] = follow
-    linked._component(key="step_linked", data=data, height="content")
+        data["follow"] = {**follow, "test_reruns": st.session_state.get("reruns", 0)}
+    if st.toggle("Picture", value=True, key="picture"):  # off: the component leaves the page (another page opened)
+        linked._component(key="step_linked", data=data, height="content")
 
 
 if __name__ == "__main__":
