@@ -1064,27 +1064,17 @@ const RETRY_MS = [1000, 10000];     // reconnect backoff: first wait, longest wa
 let katexLoading = null;
 
 function loadKatex(src) {
-  // Streamlit's own copy of KaTeX (an ES module whose default export is KaTeX), loaded once per page.
+  // KaTeX 0.16.47 (shipped in ui/, served from static/ like plotly.js): the version whose stylesheet and fonts
+  // Streamlit's page already has. Its file is a UMD bundle: imported as a module, it sets window.katex.
   if (!katexLoading) {
     katexLoading = import(new URL(src, document.baseURI).href).then((m) => {
-      if (!m.default || typeof m.default.renderToString !== "function") throw new Error("not KaTeX");
-      return m.default;
+      const katex = m && m.default && typeof m.default.renderToString === "function" ? m.default : window.katex;
+      if (!katex || typeof katex.renderToString !== "function") throw new Error("not KaTeX");
+      return katex;
     });
     katexLoading.catch(() => { katexLoading = null; });  // a later screen tries again
   }
   return katexLoading;
-}
-
-const KATEX_OWN = new Set(["katex-display", "katex-html", "katex-mathml", "katex-error", "katex-version", "katex-logo"]);
-
-function withOldKatexNames(names) {
-  const out = [];
-  for (const name of names.split(/\s+/)) {
-    if (!name) continue;
-    out.push(name);
-    if (name.startsWith("katex-") && !KATEX_OWN.has(name)) out.push(name.slice(6));
-  }
-  return out.join(" ");
 }
 
 function el(tag, cls, text) {
@@ -1403,10 +1393,7 @@ class Follower {
       box.replaceChildren(el("code", "lp-f-tex", box.dataset.tex));
       return;
     }
-    // KaTeX's own output (it escapes the TeX it shows): the only HTML put in. Streamlit's page styles KaTeX 0.16's
-    // class names; 0.18 prefixes some of them (katex-sizing for sizing, katex-strut for strut, ...): each gets its
-    // old name beside it, so both stylesheets' rules find it.
-    box.innerHTML = html.replace(/class="([^"]*)"/g, (all, names) => `class="${withOldKatexNames(names)}"`);
+    box.innerHTML = html;  // KaTeX's own output (it escapes the TeX it shows): the only HTML put in
   }
 
   stop() {

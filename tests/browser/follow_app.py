@@ -35,11 +35,10 @@ def live_path(since: int) -> str:
 
 
 def katex_src() -> str | None:
-    """Streamlit's own KaTeX module under its static route (the name carries a content hash)."""
-    import streamlit
+    """The KaTeX the app ships (ui/linked.py puts it into the static/ folder beside this app's copy)."""
+    from ui import linked
 
-    found = sorted((Path(streamlit.__file__).parent / "static" / "static" / "js").glob("katex.*.js"))
-    return f"static/js/{found[0].name}" if found else None
+    return linked.KATEX_SRC
 
 
 def _plan():
