@@ -19,6 +19,9 @@ the store with the next step (the teacher's own run is not counted).
   Also the server's CPU over the follow phase (seconds, and as a share of one core), its CPU share
   while every tab only follows and nothing changes (``idle_poll_cpu_share``), and its resident memory.
 - ``follow_N_two_replicas``: the same through nginx to two replicas (deploy/run_replicas.sh), Redis store.
+- ``follow_B_browsers``: one server; B real Chromium tabs (Debian's chromium, headless, all on this
+  machine's two cores) follow; per step, the time from the teacher's write until each tab has painted
+  the new step (the first frame after its picture shows it).
 - ``answers_N``: one server; the teacher starts a round on the quiz page and N students press "Send my
   prediction" at random moments within 10 s. Latency: click to the end of that run. Errors: students
   whose answer was lost or counted twice (the store's count against N), plus failed runs.
@@ -26,7 +29,8 @@ the store with the next step (the teacher's own run is not counted).
 Lines printed: ``NAME p95=<ms> errors=<k> n=<samples> ...``. Bounded: every wait has a timeout, and
 clients only connect to the loopback servers this script starts.
 
-    python benchmarks/bench_class.py [--students N] [--steps K] [--cases follow_one follow_two answers]
+    python benchmarks/bench_class.py [--students N] [--steps K] [--browsers B]
+                                     [--cases follow_one follow_two follow_browsers answers]
 """
 
 from __future__ import annotations
@@ -284,6 +288,69 @@ async def follow(url: str, store_url: str, n: int, steps: int, route_prefix: str
     }
 
 
+# In each tab: when the picture's shown step changes, the time of the next frame after it (the new step painted).
+STEP_PAINTED_JS = """() => {
+  window.__stepPainted = {};
+  const root = document.querySelector('.lp-root[data-follow-step]');
+  new MutationObserver(() => {
+    const step = root.dataset.followStep;
+    if (step && !(step in window.__stepPainted)) {
+      window.__stepPainted[step] = 0;
+      requestAnimationFrame(() => setTimeout(() => { window.__stepPainted[step] = Date.now(); }, 0));
+    }
+  }).observe(root, {attributes: true, attributeFilter: ['data-follow-step']});
+}"""
+
+
+async def follow_browsers(url: str, store_url: str, n: int, steps: int) -> dict:
+    """Real Chromium tabs following: from the teacher's write until each tab has painted the new step."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+
+    store = open_store(store_url)
+    room = store.create_room(step_view(1))
+    errors: list[str] = []
+    latencies: list[float] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            pages = []
+            for _ in range(n):
+                context = await browser.new_context(viewport={"width": 1280, "height": 800})
+                page = await context.new_page()
+                await page.goto(f"{url}/?room={room.code}")
+                pages.append(page)
+            for page in pages:
+                await page.wait_for_selector('.lp-root[data-follow-step="1"]', timeout=WAIT * 1000)
+                await page.evaluate(STEP_PAINTED_JS)
+            for k in range(steps):
+                step = 2 + k % (N_STEPS - 1)
+                for page in pages:
+                    await page.evaluate(f"() => {{ delete window.__stepPainted['{step}']; }}")
+                t0 = time.time()
+                store.set_view(room.code, room.teacher_token, step_view(step))
+                for i, page in enumerate(pages):
+                    try:
+                        await page.wait_for_function(f"() => window.__stepPainted['{step}'] > 0", timeout=WAIT * 1000)
+                        latencies.append(await page.evaluate(f"() => window.__stepPainted['{step}']") / 1000 - t0)
+                    except Exception as err:  # noqa: BLE001 - counted as an error
+                        errors.append(f"tab {i}: step {step} not painted: {err}"[:200])
+                await asyncio.sleep(1.0)
+        finally:
+            await browser.close()
+            store.close()
+    return {
+        "p50_ms": _ms(percentile(latencies, 0.5)),
+        "p95_ms": _ms(percentile(latencies, 0.95)),
+        "max_ms": _ms(max(latencies) if latencies else None),
+        "errors": len(errors),
+        "n": len(latencies),
+        "tabs_on_this_machine": n,
+        "first_errors": errors[:5],
+    }
+
+
 async def answers(url: str, store_url: str, n: int, window: float, pids: list[int]) -> dict:
     store = open_store(store_url)
     question = view_text(QUIZ_PAGE, {"x": X, "k": "2"})
@@ -351,9 +418,10 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--cases",
         nargs="+",
-        choices=["follow_one", "follow_two", "answers"],
-        default=["follow_one", "follow_two", "answers"],
+        choices=["follow_one", "follow_two", "follow_browsers", "answers"],
+        default=["follow_one", "follow_two", "follow_browsers", "answers"],
     )
+    parser.add_argument("--browsers", type=int, default=5, help="real Chromium tabs for follow_browsers")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     n = args.students
@@ -396,6 +464,10 @@ def main(argv=None) -> dict:
                     deployment.stop()
             results[f"follow_{n}_two_replicas"] = r
             print(line(f"follow_{n}_two_replicas", r), flush=True)
+    if "follow_browsers" in args.cases:
+        r = one_server(lambda url, store_url, pids: follow_browsers(url, store_url, args.browsers, args.steps))
+        results[f"follow_{args.browsers}_browsers"] = r
+        print(line(f"follow_{args.browsers}_browsers", r), flush=True)
     if "answers" in args.cases:
         r = one_server(lambda url, store_url, pids: answers(url, store_url, n, args.window, pids))
         results[f"answers_{n}"] = r
