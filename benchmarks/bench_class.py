@@ -273,11 +273,7 @@ async def follow(url: str, store_url: str, n: int, steps: int, route_prefix: str
     cpu, wall = proc_cpu_seconds(pids) - cpu0, time.perf_counter() - t_start
     errors += await _finish(students, tasks, store)
     return {
-        "p50_ms": _ms(percentile(latencies, 0.5)),
-        "p95_ms": _ms(percentile(latencies, 0.95)),
-        "max_ms": _ms(max(latencies) if latencies else None),
-        "errors": len(errors),
-        "n": len(latencies),
+        **_latency_figures(latencies, errors),
         "server_cpu_s": round(cpu, 1),
         "server_cpu_share": round(cpu / wall, 2),
         "wall_s": round(wall, 1),
@@ -340,15 +336,7 @@ async def follow_browsers(url: str, store_url: str, n: int, steps: int) -> dict:
         finally:
             await browser.close()
             store.close()
-    return {
-        "p50_ms": _ms(percentile(latencies, 0.5)),
-        "p95_ms": _ms(percentile(latencies, 0.95)),
-        "max_ms": _ms(max(latencies) if latencies else None),
-        "errors": len(errors),
-        "n": len(latencies),
-        "tabs_on_this_machine": n,
-        "first_errors": errors[:5],
-    }
+    return {**_latency_figures(latencies, errors), "tabs_on_this_machine": n, "first_errors": errors[:5]}
 
 
 async def answers(url: str, store_url: str, n: int, window: float, pids: list[int]) -> dict:
@@ -398,6 +386,16 @@ async def answers(url: str, store_url: str, n: int, window: float, pids: list[in
         "counted": len(counted),
         "server_cpu_s": round(cpu, 1),
         "first_errors": errors[:5],
+    }
+
+
+def _latency_figures(latencies: list[float], errors: list[str]) -> dict:
+    return {
+        "p50_ms": _ms(percentile(latencies, 0.5)),
+        "p95_ms": _ms(percentile(latencies, 0.95)),
+        "max_ms": _ms(max(latencies) if latencies else None),
+        "errors": len(errors),
+        "n": len(latencies),
     }
 
 

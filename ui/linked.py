@@ -232,8 +232,16 @@ def linked_grids(
     # Complaints about cells that no longer exist (the grid shrank) are dropped.
     shapes = {"x": p.x.shape, "dy": p.dy.shape}
     errors = [e for e in errors if e["r"] < shapes[e["grid"]][0] and e["c"] < shapes[e["grid"]][1]]
-    kwargs = dict(editable=editable, errors=errors, font_scale=font_scale, titles=titles, show=show,
-                  pinnable=pinnable, tie_policy=tie_policy, **extras)
+    kwargs = dict(
+        editable=editable,
+        errors=errors,
+        font_scale=font_scale,
+        titles=titles,
+        show=show,
+        pinnable=pinnable,
+        tie_policy=tie_policy,
+        **extras,
+    )
     payload = None
     if share_key is None:
         payload = _build_payload(p, cell, **kwargs)
@@ -286,8 +294,16 @@ def payload_text(
         shared,
         lambda: json.dumps(
             _build_payload(
-                p, cell, editable=editable, errors=errors, font_scale=font_scale, titles=titles, show=show,
-                pinnable=pinnable, tie_policy=tie_policy, **extras,
+                p,
+                cell,
+                editable=editable,
+                errors=errors,
+                font_scale=font_scale,
+                titles=titles,
+                show=show,
+                pinnable=pinnable,
+                tie_policy=tie_policy,
+                **extras,
             ),
             allow_nan=False,
         ),
