@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from tests.load.client import run_in_own_loop
 from ui import class_live, linked
 
 
@@ -37,7 +38,7 @@ def test_a_slow_browser_keeps_only_the_newest_screens():
             channel.put(str(i))
         return [channel.queue.get_nowait() for _ in range(channel.queue.qsize())]
 
-    kept = asyncio.run(fill())
+    kept = run_in_own_loop(fill())  # not asyncio.run: after the browser tests Playwright's loop runs in this thread
     assert kept == [str(i) for i in range(5, class_live.MAX_QUEUED + 5)]
 
 
