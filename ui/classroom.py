@@ -554,7 +554,10 @@ def status_bar() -> None:
     if role() != "student":
         return
     with st.container(border=True, key="class_status"):
-        text_column, button_column = st.columns([4, 1], vertical_alignment="center")
+        # A row that wraps: the button keeps its whole label beside the text, or goes below it when narrow
+        # (in a fixed column it was cut to "Le…" on a laptop with the sidebar open).
+        row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+        text_column, button_column = row.container(width="stretch"), row.container(width="content")
         if following():
             text_column.markdown(":material/sync: **Following the teacher.** Your screen shows the teacher's steps.")
             button_column.button(
@@ -562,7 +565,7 @@ def status_bar() -> None:
                 key="class_leave",
                 on_click=leave_to_explore,
                 icon=":material/explore:",
-                width="stretch",
+                width="content",
                 help="Change things on your own; the teacher's steps stop reaching this tab.",
             )
             if not st.session_state.get(PUSHED):
@@ -575,7 +578,7 @@ def status_bar() -> None:
                 on_click=rejoin,
                 type="primary",
                 icon=":material/sync:",
-                width="stretch",
+                width="content",
                 help="Back to the teacher's view.",
             )
 
