@@ -364,3 +364,26 @@ def test_the_live_screen_is_the_screen_a_run_draws():
     assert steps.live_screen(view_text(STEP, {"x": x, "k": "2", "step": "two"})) is None
     assert steps.live_screen(view_text(STEP, {"x": x, "k": "9"})) is None  # the window does not fit
     assert steps.live_screen(view_text("pages/explorer.py", {"x": x})) is None
+
+
+def test_a_picture_that_reconnects_behind_gets_the_screen_again(room, runs):
+    """A screen lost with a dropped socket: the picture reconnects with the version it shows and is sent the room's."""
+    store, created = room
+    watcher = class_push.Watcher(store, thread=False)
+    session = FakeSession()
+    frag = ("frag1", ("step",), ("step_pos",))
+    follow(watcher, [session], created.code, 1, fragment=frag)
+    lost = FakeChannel()
+    watcher.attach("s0", created.code, lost, since=1)
+    version = store.set_view(created.code, created.teacher_token, step_view(2))
+    watcher.tick()
+    assert len(lost.sent) == 1  # written, but the socket dropped before the browser had it
+    again = FakeChannel()
+    watcher.attach("s0", created.code, again, since=1)
+    watcher.tick()
+    assert [json.loads(t)["version"] for t in again.sent] == [version] and runs == []
+    # Reconnecting up to date sends nothing more.
+    current = FakeChannel()
+    watcher.attach("s0", created.code, current, since=version)
+    watcher.tick()
+    assert current.sent == [] and runs == []

@@ -135,8 +135,11 @@ async def _live(websocket) -> None:
     if not (_SESSION_ID.fullmatch(session_id) and _ROOM.fullmatch(room)):
         await websocket.close(code=NOT_FOLLOWING)
         return
+    since = params.get("since", "")
     channel = Channel(asyncio.get_running_loop())
-    watcher = class_push.attach_channel(session_id, room, channel)
+    watcher = class_push.attach_channel(
+        session_id, room, channel, int(since) if re.fullmatch(r"[0-9]{1,12}", since) else None
+    )
     if watcher is None:
         await websocket.close(code=NOT_FOLLOWING)
         return

@@ -134,13 +134,19 @@ class Watcher:
         except Exception:  # noqa: BLE001 - never the student's run's problem: the watcher's thread tries again
             pass
 
-    def attach(self, session_id: str, code: str, channel) -> bool:
-        """A following page opened its live channel (``ui.class_live``); False if it does not follow ``code`` here."""
+    def attach(self, session_id: str, code: str, channel, since: int | None = None) -> bool:
+        """A following page opened its live channel (``ui.class_live``); False if it does not follow ``code`` here.
+
+        ``since`` is the room version the picture shows: a picture that reconnects behind what was sent
+        (a screen lost with a dropped socket) gets the room's screen again at the next read.
+        """
         with self._lock:
             entry = self._followers.get(session_id)
             if entry is None or entry.code != code or entry.session() is None:
                 return False
             entry.channel = channel
+            if since is not None and entry.applied is not None and since < entry.applied:
+                entry.applied = since
         self._read_at = -math.inf  # read at the next tick: the page may be behind already
         return True
 
@@ -306,10 +312,12 @@ class Watcher:
         room = self.room(code)
         version = self._versions.get(code)
         text = self._live_text(code, version)
-        channels = [entry.channel for entry in followers if entry.channel is not None]
-        class_live.send(channels, text)
-        self.live_sent += len(channels)
-        for entry in followers:
+        # A channel may close meanwhile (on the event loop): only the followers it reached count as up to date.
+        reached = [(entry, entry.channel) for entry in followers]
+        reached = [(entry, channel) for entry, channel in reached if channel is not None]
+        class_live.send([channel for _, channel in reached], text)
+        self.live_sent += len(reached)
+        for entry, _ in reached:
             entry.applied, entry.applied_view = version, room.view
 
     def _settle(self, now: float) -> None:
@@ -402,12 +410,12 @@ def watcher_for(store: classroom.RoomStore) -> Watcher:
         return found
 
 
-def attach_channel(session_id: str, code: str, channel) -> Watcher | None:
+def attach_channel(session_id: str, code: str, channel, since: int | None = None) -> Watcher | None:
     """The watcher that has ``session_id`` following room ``code``, with ``channel`` attached to it; else None."""
     with _WATCHERS_LOCK:
         watchers = list(_WATCHERS.values())
     for watcher in watchers:
-        if watcher.attach(session_id, code, channel):
+        if watcher.attach(session_id, code, channel, since):
             return watcher
     return None
 
