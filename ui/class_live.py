@@ -92,7 +92,7 @@ def _streamlit_app():
     except ImportError:
         return None
     for obj in gc.get_objects():
-        if isinstance(obj, Starlette):
+        if issubclass(type(obj), Starlette):  # type(): a lazy proxy's __class__ may warn or import
             paths = {getattr(route, "path", "") for route in obj.router.routes}
             if any(path.endswith("/_stcore/stream") for path in paths):
                 return obj
