@@ -263,51 +263,36 @@ def linked_grids(
     return payload
 
 
+SHARED_DEFAULTS = {
+    "editable": ("x", "dy"),
+    "errors": None,
+    "font_scale": 1.0,
+    "show": ("x", "y", "dy", "dx"),
+    "pinnable": True,
+    "tie_policy": None,
+}
+"""`linked_grids`' defaults for the options a shared payload's key is made of (`payload_text`)."""
+SHARED_OPTIONS = ("editable", "font_scale", "show", "pinnable", "tie_policy")
+
+
 def _build_payload(p: Pooled, cell, *, tie_policy: str | None = None, **kwargs) -> dict:
     payload = linked_payload(p.res, p.dy, tie_policy or p.tie_policy, sel=cell, **kwargs)
     payload["plotly_src"] = f"app/static/{PLOTLY_FILE}"
     return payload
 
 
-def payload_text(
-    p: Pooled,
-    cell: tuple[int, int] | None,
-    share_key: Hashable,
-    *,
-    editable: tuple[str, ...] = ("x", "dy"),
-    errors: list | None = None,
-    font_scale: float = 1.0,
-    titles: dict[str, str] | None = None,
-    show: tuple[str, ...] = ("x", "y", "dy", "dx"),
-    pinnable: bool = True,
-    tie_policy: str | None = None,
-    **extras,
-) -> str:
+def payload_text(p: Pooled, cell: tuple[int, int] | None, share_key: Hashable, **options) -> str:
     """The payload's JSON, built once per process for everything ``share_key`` (with the options) stands for.
 
-    Used by `linked_grids` and, outside any session, by a class's live channel (``ui.steps.live_screen``):
-    the same key gives the same text to both.
+    ``options`` are `linked_grids`' drawing options (``editable``, ``errors``, ``font_scale``, ``show``,
+    ``pinnable``, ``tie_policy``, ``titles`` and the extras), with its defaults. Used by `linked_grids` and,
+    outside any session, by a class's live channel (``ui.steps.live_screen``): the same key and options
+    give both the same text.
     """
-    errors = errors or []
-    shared = (share_key, cell, editable, font_scale, show, pinnable, tie_policy, json.dumps(errors))
-    return payload_share.shared_text(
-        shared,
-        lambda: json.dumps(
-            _build_payload(
-                p,
-                cell,
-                editable=editable,
-                errors=errors,
-                font_scale=font_scale,
-                titles=titles,
-                show=show,
-                pinnable=pinnable,
-                tie_policy=tie_policy,
-                **extras,
-            ),
-            allow_nan=False,
-        ),
-    )
+    options = {**SHARED_DEFAULTS, **options}
+    options["errors"] = options["errors"] or []
+    shared = (share_key, cell, *(options[name] for name in SHARED_OPTIONS), json.dumps(options["errors"]))
+    return payload_share.shared_text(shared, lambda: json.dumps(_build_payload(p, cell, **options), allow_nan=False))
 
 
 def _shapes(p: Pooled) -> dict:
