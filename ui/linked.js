@@ -1109,6 +1109,17 @@ function inlineMarkdown(src) {
   let text = "";
   const flush = () => { if (text) { out.push(document.createTextNode(text)); text = ""; } };
   let i = 0;
+  // `mark` at i opens emphasis drawn as `tag` if it closes later: then it is drawn and i moves past it.
+  const emphasis = (tag, mark) => {
+    const start = i + mark.length, end = closingMark(src, mark, start);
+    if (end <= start) return false;
+    flush();
+    const node = el(tag);
+    node.append(...inlineMarkdown(src.slice(start, end)));
+    out.push(node);
+    i = end + mark.length;
+    return true;
+  };
   while (i < src.length) {
     const ch = src[i];
     if (ch === "\\" && i + 1 < src.length && MD_PUNCT.test(src[i + 1])) { text += src[i + 1]; i += 2; continue; }
@@ -1116,29 +1127,9 @@ function inlineMarkdown(src) {
       const end = src.indexOf("`", i + 1);
       if (end > i + 1) { flush(); out.push(el("code", "", src.slice(i + 1, end))); i = end + 1; continue; }
     }
-    if (src.startsWith("**", i) && src[i + 2] && !/\s/.test(src[i + 2])) {
-      const end = closingMark(src, "**", i + 2);
-      if (end > i + 2) {
-        flush();
-        const strong = el("strong");
-        strong.append(...inlineMarkdown(src.slice(i + 2, end)));
-        out.push(strong);
-        i = end + 2;
-        continue;
-      }
-    }
+    if (src.startsWith("**", i) && src[i + 2] && !/\s/.test(src[i + 2]) && emphasis("strong", "**")) continue;
     const opensUnderscore = ch === "_" && !/[\p{L}\p{N}]/u.test(src[i - 1] || "");
-    if ((ch === "*" || opensUnderscore) && src[i + 1] && !/\s/.test(src[i + 1])) {
-      const end = closingMark(src, ch, i + 1);
-      if (end > i + 1) {
-        flush();
-        const em = el("em");
-        em.append(...inlineMarkdown(src.slice(i + 1, end)));
-        out.push(em);
-        i = end + 1;
-        continue;
-      }
-    }
+    if ((ch === "*" || opensUnderscore) && src[i + 1] && !/\s/.test(src[i + 1]) && emphasis("em", ch)) continue;
     text += ch;
     i += 1;
   }

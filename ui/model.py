@@ -138,21 +138,26 @@ def read_only(value, depth: int = 0):
 
 def pool_view(view: ViewState) -> Pooled | str:
     """Pool the view's x with its settings; fall back to the last settings that fit, or return a message."""
-    window = window_of(view)
-    problem = None
+    found = pool_exact(view)
+    if not isinstance(found, str):
+        st.session_state[LAST_GOOD] = found.window
+        return found
+    fallback = st.session_state.get(LAST_GOOD)
+    if fallback is None:
+        return found
+    return _pooled_with(view, fallback, problem=found)
+
+
+def pool_exact(view: ViewState) -> Pooled | str:
+    """Pool the view's x with its own settings, or return why they do not fit (no session: no fallback)."""
+    return _pooled_with(view, window_of(view))
+
+
+def _pooled_with(view: ViewState, window: Window, problem: str | None = None) -> Pooled | str:
     try:
         res = pooling.max_pool2d(view.x, window.kernel, **window.kwargs())
-        st.session_state[LAST_GOOD] = window
     except ValueError as err:
-        problem = str(err)
-        fallback = st.session_state.get(LAST_GOOD)
-        try:
-            if fallback is None:
-                raise ValueError(problem) from None
-            res = pooling.max_pool2d(view.x, fallback.kernel, **fallback.kwargs())
-            window = fallback
-        except ValueError:
-            return problem
+        return problem or str(err)
     dy, notice = fit_dy(view.dy, res.out.shape)
     return pooled_from(res, window, dy, view.tie_policy, problem=problem, notices=[notice] if notice else [])
 

@@ -21,7 +21,7 @@ import pooling
 from figures import format_value
 from ui import class_push, classroom, linked, payload_share, presentation, share, state, text
 from ui.codec import decode_view
-from ui.model import LAST_GOOD, Pooled, fit_dy, pool_view, pooled_from, window_of
+from ui.model import LAST_GOOD, Pooled, pool_exact, pool_view
 from ui.text import md
 
 FORWARD, BACKWARD = "forward", "backward"
@@ -607,8 +607,7 @@ def _pooled(view) -> Pooled | str:
     Only a view whose own window fits is shared: a fallback to the last window that fitted comes
     from the session's own state (``ui.model.LAST_GOOD``), which a shared result would not be.
     """
-    params = state.link_params()
-    key = ("pooled", tuple(sorted((k, v) for k, v in params.items() if k not in view.extra)))
+    key = _pooled_key(view, state.link_params())
     found = payload_share.peek_value(key)
     if found is not None:
         st.session_state[LAST_GOOD] = found.window  # as pool_view records a window that fits
@@ -617,6 +616,11 @@ def _pooled(view) -> Pooled | str:
     if not isinstance(pooled, str) and pooled.problem is None:
         payload_share.shared_value(key, lambda: pooled)
     return pooled
+
+
+def _pooled_key(view, params: dict[str, str]) -> tuple:
+    """The shared key of a view's pooled result: its link parameters without the screen's own extras."""
+    return ("pooled", tuple(sorted((k, v) for k, v in params.items() if k not in view.extra)))
 
 
 def _plan_key(p: Pooled) -> tuple:
@@ -640,7 +644,7 @@ def _live_follow(shown: StepScreen, n_steps: int) -> dict | None:
         "version": version,
         "step": shown.step.position + 1,
         "n_steps": n_steps,
-        "words": [list(line) for line in shown.words],
+        "words": shown.words,
         "katex": linked.KATEX_SRC,
     }
 
@@ -658,29 +662,23 @@ def live_screen(view_text: str) -> str | None:
     if data.get("page") != STEP_PAGE or not re.fullmatch(r"[0-9]{1,9}", step_text):
         return None
     view, _ = decode_view(params)
-    key = ("pooled", tuple(sorted((k, v) for k, v in params.items() if k not in view.extra)))
+    key = _pooled_key(view, params)
     pooled = payload_share.peek_value(key)
     if pooled is None:
-        window = window_of(view)
-        try:
-            res = pooling.max_pool2d(view.x, window.kernel, **window.kwargs())
-        except ValueError:
+        pooled = pool_exact(view)
+        if isinstance(pooled, str):
             return None
-        dy, notice = fit_dy(view.dy, res.out.shape)
-        pooled = payload_share.shared_value(
-            key, lambda: pooled_from(res, window, dy, view.tie_policy, notices=[notice] if notice else [])
-        )
+        payload_share.shared_value(key, lambda: pooled)
     plan_key = _plan_key(pooled)
     plan = payload_share.shared_value(("plan", plan_key), lambda: plan_steps(pooled.res, pooled.dy, pooled.tie_policy))
-    pos = min(max(int(step_text), 1), plan.n_steps) - 1
-    if pos + 1 != int(step_text):
+    if not 1 <= int(step_text) <= plan.n_steps:
         return None  # out of range: the page's run says so
+    pos = int(step_text) - 1
     shown = payload_share.shared_value(("screen", plan_key, pos), lambda: _screen(pooled, plan, pos))
     picture = linked.payload_text(
         pooled, shown.step.cell, ("step", *plan_key, pos), editable=(), pinnable=False, **shown.picture
     )
-    words = json.dumps([list(line) for line in shown.words])
-    return f'"step":{pos + 1},"n_steps":{plan.n_steps},"picture":{picture},"words":{words}'
+    return f'"step":{pos + 1},"n_steps":{plan.n_steps},"picture":{picture},"words":{json.dumps(shown.words)}'
 
 
 def _figures(p: Pooled, shown: StepScreen, plan_key: tuple, follow: dict | None = None) -> None:
